@@ -1,0 +1,68 @@
+"""The notebook sequence: names, gap areas, and what each notebook must wait for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from playbook.errors import PlaybookError
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@dataclass(frozen=True)
+class NotebookInfo:
+    """One notebook of the playbook and the gap area its evidence scores."""
+
+    name: str
+    area: str
+    title: str
+    after: tuple[str, ...] = ()  # notebooks whose results this one reads
+
+    @property
+    def number(self) -> str:
+        return self.name[:2]
+
+    @property
+    def path(self) -> Path:
+        return NOTEBOOKS_DIR / f"{self.name}.ipynb"
+
+
+_DECISIONS = "01_architecture_decisions"
+_GAPS = ("02_data_pipelines", "03_failure_handling", "04_latency", "05_observability")
+SEQUENCE: tuple[NotebookInfo, ...] = (
+    NotebookInfo("00_engagement", "scope", "Engagement and scope"),
+    NotebookInfo(_DECISIONS, "decisions", "Architecture decisions"),
+    NotebookInfo("02_data_pipelines", "data", "Data pipelines", (_DECISIONS,)),
+    NotebookInfo("03_failure_handling", "failure", "Failure handling", (_DECISIONS,)),
+    NotebookInfo("04_latency", "latency", "Latency", (_DECISIONS,)),
+    NotebookInfo("05_observability", "observability", "Observability", (_DECISIONS,)),
+    NotebookInfo("06_security_access", "security", "Security and access", (_DECISIONS,)),
+    NotebookInfo(
+        "07_definition_of_done",
+        "done",
+        "Definition of done",
+        ("00_engagement", _DECISIONS, *_GAPS, "06_security_access"),
+    ),
+)
+BY_NAME = {info.name: info for info in SEQUENCE}
+
+
+def normalise_notebook_key(key: str) -> str:
+    """Accept `04`, `04_latency` or `04_latency.ipynb`; return the full name or raise."""
+    key = key.strip().removesuffix(".ipynb")
+    for info in SEQUENCE:
+        if key in (info.name, info.number):
+            return info.name
+    known = ", ".join(info.name for info in SEQUENCE)
+    raise PlaybookError(f"unknown notebook {key!r}: expected one of {known}")
+
+
+def info(name: str) -> NotebookInfo:
+    """The catalogue entry of a notebook name or number."""
+    return BY_NAME[normalise_notebook_key(name)]
+
+
+def available() -> list[NotebookInfo]:
+    """The notebooks of the sequence that exist in this checkout, in order."""
+    return [entry for entry in SEQUENCE if entry.path.exists()]
