@@ -199,7 +199,9 @@ def load_engagement(location: Path) -> Engagement:
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise PlaybookError(f"{path}: not valid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
-        raise PlaybookError(f"{path}: expected a mapping of fields (name, target, ...) at top level")
+        raise PlaybookError(
+            f"{path}: expected a mapping of fields (name, target, ...) at top level"
+        )
     try:
         engagement = Engagement.model_validate(data)
     except ValidationError as exc:

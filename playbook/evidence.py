@@ -16,7 +16,13 @@ from playbook.errors import PlaybookError
 
 Status = Literal["pass", "warn", "fail", "error", "skip"]
 STATUSES: tuple[Status, ...] = ("pass", "warn", "fail", "error", "skip")
-POINTS: dict[str, float | None] = {"pass": 1.0, "warn": 0.5, "fail": 0.0, "error": 0.0, "skip": None}
+POINTS: dict[str, float | None] = {
+    "pass": 1.0,
+    "warn": 0.5,
+    "fail": 0.0,
+    "error": 0.0,
+    "skip": None,
+}
 
 Observed = float | int | str | bool | None
 

@@ -1,0 +1,220 @@
+"""The `playbook` command: new, run, report, status, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from playbook.engagement import DEMO_TEMPLATE, create_engagement, load_engagement
+from playbook.errors import PlaybookError
+from playbook.runner import NotebookOutcome, RunOptions, run_playbook
+from playbook.scorecard import Scorecard
+
+DEMO_FOLDER = Path("demo-engagement")
+STATUS_STYLE = {"ok": "green", "failed": "red", "skipped": "yellow", "pass": "green", "fail": "red"}
+
+
+def _engagement_folder(folder: Path | None, console: Console) -> Path:
+    """The folder given, or the demo engagement in the current folder, created on first use."""
+    if folder is not None:
+        return folder
+    if not (DEMO_FOLDER / "engagement.yaml").is_file():
+        create_engagement(DEMO_FOLDER, force=True, template=DEMO_TEMPLATE)
+        console.print(
+            f"Created the demo engagement in ./{DEMO_FOLDER} (from templates/engagement)."
+        )
+    return DEMO_FOLDER
+
+
+def _progress(console: Console):
+    def report(name: str, event: str, outcome: NotebookOutcome | None) -> None:
+        if outcome is None:
+            console.print(f"  [dim]…[/dim] {name}")
+            return
+        style = STATUS_STYLE.get(outcome.status, "white")
+        line = f"  [{style}]{outcome.status:>6}[/{style}] {name}  {outcome.seconds:6.1f} s"
+        if outcome.error:
+            line += f"  [red]{outcome.error.splitlines()[0][:160]}[/red]"
+        console.print(line)
+
+    return report
+
+
+def print_scorecard(console: Console, scorecard: Scorecard) -> None:
+    """The scorecard as a terminal table, then the verdict line."""
+    table = Table(title="Readiness scorecard", show_lines=False)
+    for column in ("area", "score", "checks", "pass", "warn", "fail", "error", "skip"):
+        table.add_column(column, justify="left" if column == "area" else "right")
+    for row in scorecard.table().itertuples(index=False):
+        table.add_row(row.area, f"{row.score:.2f}", *(str(v) for v in row[2:]))
+    console.print(table)
+    style = STATUS_STYLE[scorecard.gate]
+    console.print(
+        f"Readiness [bold]{scorecard.readiness:.2f}[/bold] ({scorecard.level}); gate "
+        f">= {scorecard.min_readiness:.2f}: [{style}]{scorecard.gate}[/{style}]"
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gap-playbook")
+def cli() -> None:
+    """The gap playbook: measure what stands between your AI demo and production."""
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
+def new(folder: Path, force: bool) -> None:
+    """Create an engagement folder from the templates."""
+    create_engagement(folder, force=force)
+    click.echo(f"Created {folder}/ — edit {folder}/engagement.yaml, then: playbook run {folder}")
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option("--target", "target_spec", help="Target spec, overriding engagement.yaml.")
+@click.option("--depth", type=click.Choice(["quick", "standard", "thorough"]), help="Run depth.")
+@click.option("--only", help="Comma-separated notebooks to run, e.g. 02,04 (07 always runs).")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 8))
+@click.option(
+    "--timeout",
+    default=600,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Seconds any one notebook cell may run.",
+)
+@click.option("--kernel", help="Jupyter kernel name (default: playbook, else python3).")
+def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
+    """Run the notebook sequence on an engagement; exit 0 when the readiness gate is met."""
+    console = Console()
+    engagement = load_engagement(_engagement_folder(folder, console))
+    engagement = engagement.with_overrides(target__spec=target_spec, depth=depth)
+    only_list = [part for part in (only or "").split(",") if part.strip()] or None
+    console.print(
+        f"Running [bold]{engagement.name}[/bold] against {engagement.target.spec} "
+        f"at depth {engagement.depth}"
+    )
+    result = run_playbook(
+        engagement,
+        RunOptions(
+            only=only_list,
+            jobs=jobs,
+            cell_timeout_s=timeout,
+            kernel_name=kernel,
+            progress=_progress(console),
+        ),
+    )
+    print_scorecard(console, result.scorecard)
+    if result.report:
+        console.print(f"Report: {result.report}")
+    else:
+        console.print(f"[red]No report:[/red] {result.report_error}")
+    if result.failed:
+        console.print(
+            f"[red]{len(result.failed)} notebook(s) failed[/red]; see {result.run_dir}/notebooks/"
+        )
+    console.print(f"Run folder: {result.run_dir}  ({result.seconds:.1f} s)")
+    sys.exit(result.exit_code)
+
+
+def _runs(folder: Path) -> list[Path]:
+    runs = folder / "runs"
+    return sorted(p for p in runs.iterdir() if (p / "run.json").is_file()) if runs.is_dir() else []
+
+
+def _run_folder(location: Path | None, console: Console) -> Path:
+    """A run folder given directly, or the latest run of an engagement folder."""
+    location = location or _engagement_folder(None, console)
+    if (location / "run.json").is_file():
+        return location
+    runs = _runs(location)
+    if not runs:
+        raise PlaybookError(f"{location}: no runs yet (start one with `playbook run {location}`)")
+    return runs[-1]
+
+
+@cli.command()
+@click.argument("location", required=False, type=click.Path(path_type=Path))
+def report(location: Path | None) -> None:
+    """Write report.html for a run folder (or the latest run of an engagement)."""
+    from playbook.report import build_report
+
+    path = build_report(_run_folder(location, Console()))
+    click.echo(f"Report: {path}")
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+def status(folder: Path | None) -> None:
+    """The last run's scorecard, and one line per earlier run."""
+    from playbook.runner import score_run
+
+    console = Console()
+    folder = _engagement_folder(folder, console)
+    engagement = load_engagement(folder)
+    runs = _runs(folder)
+    if not runs:
+        raise PlaybookError(f"{folder}: no runs yet (start one with `playbook run {folder}`)")
+    print_scorecard(console, score_run(runs[-1], engagement, _run_notebooks(runs[-1])))
+    console.print(f"Latest run: {runs[-1].name}")
+    for path in reversed(runs):
+        data = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        card = data.get("scorecard") or {}
+        failed = sum(nb["status"] == "failed" for nb in data.get("notebooks", []))
+        readiness = card.get("readiness")
+        shown = f"{readiness:.2f}" if isinstance(readiness, float | int) else "  - "
+        console.print(
+            f"  {path.name}  {data.get('target', '?'):<22} readiness {shown}  "
+            f"gate {card.get('gate', 'unfinished'):<10} failed notebooks {failed}"
+        )
+
+
+def _run_notebooks(run_dir: Path):
+    from playbook.notebooks import BY_NAME
+
+    data = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    return [BY_NAME[nb["name"]] for nb in data.get("notebooks", []) if nb["name"] in BY_NAME]
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--profile",
+    default="production",
+    show_default=True,
+    type=click.Choice(["prototype", "production"]),
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+def serve(folder: Path | None, profile: str, host: str, port: int) -> None:
+    """Serve the reference system over HTTP with token auth (data and users from the engagement)."""
+    from playbook.reference.server import serve as serve_reference
+
+    engagement = load_engagement(folder or DEMO_TEMPLATE)
+    serve_reference(engagement, profile, host=host, port=port)
+
+
+def main() -> None:
+    """Entry point: user mistakes become one line on stderr and exit status 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except PlaybookError as exc:
+        click.echo(f"playbook: error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("playbook: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except SystemExit:
+        raise
+
+
+if __name__ == "__main__":
+    main()

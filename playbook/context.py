@@ -1,0 +1,114 @@
+"""What a notebook works with: the engagement, the run folder, the target and the evidence writer.
+
+Every notebook's second cell calls `open_notebook(...)` with its parameters. Empty parameters mean
+"the bundled demo engagement, a scratch run folder", so a notebook opened cold runs as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from playbook.charts import use_offline_renderer
+from playbook.engagement import DEMO_TEMPLATE, DepthBudget, Engagement, load_engagement
+from playbook.evidence import CheckResult, Evidence, write_evidence
+from playbook.notebooks import info
+from playbook.targets.spec import parse_spec
+
+if TYPE_CHECKING:
+    from playbook.targets.base import Target
+
+# Set by the test suite so notebooks validated one after another share one scratch run folder.
+SCRATCH_ENV = "PLAYBOOK_SCRATCH_RUN_DIR"
+
+
+@dataclass
+class NotebookContext:
+    """One notebook's view of a run. Holds the connected target; call `close()` at the end."""
+
+    notebook: str
+    engagement: Engagement
+    run_dir: Path
+    target_spec: str
+    _target: Target | None = field(default=None, repr=False)
+
+    @property
+    def area(self) -> str:
+        return info(self.notebook).area
+
+    @property
+    def budget(self) -> DepthBudget:
+        return self.engagement.budget
+
+    @property
+    def workdir(self) -> Path:
+        """A private folder of this notebook inside the run, for databases and scratch files."""
+        folder = self.run_dir / "work" / self.notebook
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def target(self) -> Target:
+        """The system under test, connected once per notebook."""
+        if self._target is None:
+            from playbook.targets import connect
+
+            self._target = connect(self.target_spec, self.engagement, workdir=self.workdir)
+        return self._target
+
+    def record(self, checks: Iterable[CheckResult]) -> pd.DataFrame:
+        """Write this notebook's evidence file and return the summary table to show."""
+        evidence: Evidence = write_evidence(
+            self.run_dir, self.notebook, self.area, self.target_spec, checks
+        )
+        return evidence.table()
+
+    def close(self) -> None:
+        if self._target is not None:
+            self._target.close()
+            self._target = None
+
+
+def scratch_run_dir() -> Path:
+    """The run folder for a notebook run outside `playbook run`: shared in tests, else fresh."""
+    shared = os.environ.get(SCRATCH_ENV)
+    if shared:
+        path = Path(shared)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return Path(tempfile.mkdtemp(prefix="playbook-scratch-run-"))
+
+
+def open_notebook(
+    notebook: str,
+    engagement_dir: str = "",
+    run_dir: str = "",
+    target_spec: str = "",
+    depth: str = "",
+) -> NotebookContext:
+    """Build a notebook's context from its parameters (empty means the demo defaults)."""
+    use_offline_renderer()
+    engagement = load_engagement(Path(engagement_dir) if engagement_dir else DEMO_TEMPLATE)
+    if depth:
+        engagement = engagement.with_overrides(depth=depth)
+    spec = target_spec or engagement.target.spec
+    parse_spec(spec)
+    folder = Path(run_dir) if run_dir else scratch_run_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return NotebookContext(info(notebook).name, engagement, folder, spec)
+
+
+def describe(context: NotebookContext) -> dict[str, Any]:
+    """The facts a notebook prints under its parameters: what runs against what."""
+    return {
+        "engagement": context.engagement.name,
+        "client": context.engagement.client,
+        "target": context.target_spec,
+        "depth": context.engagement.depth,
+        "run folder": str(context.run_dir),
+    }

@@ -1,0 +1,70 @@
+"""The definition of done: a run's evidence turned into a scorecard and the list of open checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pandas as pd
+
+from playbook.context import NotebookContext
+from playbook.evidence import Evidence, read_run_evidence
+from playbook.notebooks import BY_NAME
+from playbook.scorecard import Scorecard, build_scorecard
+
+_SEVERITY = {"fail": 0, "error": 1, "warn": 2}
+
+
+def expected_areas(ctx: NotebookContext) -> list[str]:
+    """Areas the run set out to measure: from run.json under `playbook run`, else none extra."""
+    record = ctx.run_dir / "run.json"
+    if not record.is_file():
+        return []
+    names = [entry["name"] for entry in json.loads(record.read_text("utf-8")).get("notebooks", [])]
+    return [BY_NAME[name].area for name in names if name in BY_NAME and name != ctx.notebook]
+
+
+def scorecard_for(ctx: NotebookContext) -> tuple[Scorecard, list[Evidence]]:
+    """The scorecard of the notebook's run folder, and the evidence it was built from."""
+    evidence = read_run_evidence(ctx.run_dir)
+    scorecard = build_scorecard(evidence, ctx.engagement.gate.min_readiness, expected_areas(ctx))
+    return scorecard, evidence
+
+
+def run_overview(
+    ctx: NotebookContext, scorecard: Scorecard, evidence: Sequence[Evidence]
+) -> pd.Series:
+    """The verdict in a few lines a stakeholder reads first."""
+    weakest = scorecard.weakest
+    checks = [check for item in evidence for check in item.checks]
+    return pd.Series(
+        {
+            "engagement": ctx.engagement.name,
+            "client": ctx.engagement.client,
+            "target": ctx.target_spec,
+            "run": ctx.run_dir.name,
+            "readiness": round(scorecard.readiness, 2),
+            "level": scorecard.level,
+            "gate": f"{scorecard.gate} (needs >= {scorecard.min_readiness:.2f})",
+            "weakest area": f"{weakest.area} ({weakest.score:.2f})" if weakest else "none measured",
+            "checks run": len(checks),
+            "checks passed": sum(check.status == "pass" for check in checks),
+        },
+        name="verdict",
+    )
+
+
+def failing_checks(evidence: Sequence[Evidence]) -> pd.DataFrame:
+    """Every check that did not pass, worst first, with observed against expected."""
+    columns = ["area", "id", "status", "observed", "expected", "unit", "decision", "detail"]
+    rows = [
+        {column: getattr(check, column) for column in columns}
+        for item in evidence
+        for check in item.checks
+        if check.status in _SEVERITY
+    ]
+    table = pd.DataFrame(rows, columns=columns)
+    if table.empty:
+        return table
+    table["_order"] = table["status"].map(_SEVERITY)
+    return table.sort_values(["_order", "area", "id"]).drop(columns="_order").reset_index(drop=True)

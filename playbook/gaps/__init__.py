@@ -1,0 +1,1 @@
+"""One module per gap area: checks that take a target and settings and return results."""

@@ -1,0 +1,83 @@
+"""The golden set: questions with known good sources and answers, the yardstick of every area."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from playbook.errors import PlaybookError, describe_validation_error
+
+
+class GoldenItem(BaseModel):
+    """One golden question, asked by a given user, with the documents that answer it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    user: str | None = None
+    gold_docs: tuple[str, ...] = ()
+    reference_answer: str = ""
+    answerable: bool = True
+    groups_required: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+def load_golden_set(path: Path) -> list[GoldenItem]:
+    """Read a JSON-lines golden set; a bad line is a PlaybookError naming file, line and field."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise PlaybookError(f"{path}: golden set not found (field 'golden_set')") from None
+    except OSError as exc:
+        raise PlaybookError(f"{path}: cannot read the golden set ({exc.strerror})") from None
+    items: list[GoldenItem] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = GoldenItem.model_validate(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise PlaybookError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        except ValidationError as exc:
+            raise describe_validation_error(f"{path}:{number}", exc) from None
+        if item.id in seen:
+            raise PlaybookError(f"{path}:{number}: field 'id': duplicate id {item.id!r}")
+        seen.add(item.id)
+        items.append(item)
+    if not items:
+        raise PlaybookError(f"{path}: the golden set is empty (expected one JSON object per line)")
+    return items
+
+
+def sample_golden(items: Sequence[GoldenItem], size: int, seed: int = 0) -> list[GoldenItem]:
+    """A reproducible sample of `size` items, answerable and unanswerable in proportion."""
+    if size >= len(items):
+        return list(items)
+    rng = random.Random(seed)
+    answerable = [item for item in items if item.answerable]
+    unanswerable = [item for item in items if not item.answerable]
+    share = len(unanswerable) / len(items)
+    take_unanswerable = min(len(unanswerable), round(size * share))
+    chosen = rng.sample(unanswerable, take_unanswerable)
+    chosen += rng.sample(answerable, min(len(answerable), size - take_unanswerable))
+    return sorted(chosen, key=lambda item: item.id)
+
+
+def golden_summary(items: Sequence[GoldenItem]) -> pd.DataFrame:
+    """Counts a reader checks first: answerable, unanswerable, and restricted to a group."""
+    rows = {
+        "questions": len(items),
+        "answerable": sum(item.answerable for item in items),
+        "unanswerable": sum(not item.answerable for item in items),
+        "answerable only within a group": sum(bool(item.groups_required) for item in items),
+        "asking users": len({item.user for item in items}),
+    }
+    return pd.DataFrame({"count": rows})

@@ -1,0 +1,332 @@
+"""Executes the notebook sequence with papermill into a new run folder and writes run.json."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+import papermill
+from jupyter_client.kernelspec import KernelSpecManager
+
+from playbook.engagement import Engagement
+from playbook.errors import PlaybookError
+from playbook.evidence import read_run_evidence, write_json_atomic
+from playbook.notebooks import SEQUENCE, NotebookInfo, available, normalise_notebook_key
+from playbook.scorecard import Scorecard, build_scorecard
+
+NotebookStatus = Literal["ok", "failed", "skipped"]
+KERNEL_NAME = "playbook"
+DEFAULT_CELL_TIMEOUT_S = 600
+FINAL_NOTEBOOK = "07_definition_of_done"
+_VERSIONED = ("gap-playbook", "papermill", "nbconvert", "nbclient", "pandas", "plotly", "ipykernel")
+
+
+@dataclass
+class NotebookOutcome:
+    """How one notebook of a run ended."""
+
+    name: str
+    status: NotebookStatus = "skipped"
+    seconds: float = 0.0
+    error: str | None = None
+
+    def to_contract(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+        }
+
+
+@dataclass
+class RunResult:
+    """A finished run: where it is, how each notebook ended, and the scorecard."""
+
+    run_id: str
+    run_dir: Path
+    outcomes: list[NotebookOutcome]
+    scorecard: Scorecard
+    report: Path | None = None
+    report_error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[NotebookOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the gate is met and every notebook ran; 1 otherwise."""
+        return 0 if self.scorecard.gate == "pass" and not self.failed else 1
+
+
+ProgressCallback = Callable[[str, str, NotebookOutcome | None], None]
+
+
+@dataclass
+class RunOptions:
+    """What the command line can change for one run."""
+
+    only: Sequence[str] | None = None
+    jobs: int = 1
+    cell_timeout_s: int = DEFAULT_CELL_TIMEOUT_S
+    kernel_name: str | None = None
+    progress: ProgressCallback | None = None
+    extra_parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A run id that sorts by start time and carries a random tail so two runs never collide."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z-{secrets.token_hex(2)}"
+
+
+def create_run_dir(engagement: Engagement) -> tuple[str, Path]:
+    """Make a fresh `runs/<run-id>/` atomically; an existing folder is never reused."""
+    runs = engagement.folder / "runs"
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PlaybookError(f"{runs}: cannot create the runs folder ({exc.strerror})") from None
+    for _ in range(20):
+        run_id = new_run_id()
+        try:
+            (runs / run_id).mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise PlaybookError(f"{runs}: cannot create a run folder ({exc.strerror})") from None
+        return run_id, runs / run_id
+    raise PlaybookError(f"{runs}: could not find a free run id")
+
+
+def select_notebooks(only: Iterable[str] | None) -> list[NotebookInfo]:
+    """The notebooks to run, in sequence order; `07` is always added so every run is scored."""
+    present = available()
+    if not only:
+        return present
+    wanted = {normalise_notebook_key(key) for key in only}
+    wanted.add(FINAL_NOTEBOOK)
+    missing = sorted(name for name in wanted if name not in {nb.name for nb in present})
+    if missing and missing != [FINAL_NOTEBOOK]:
+        raise PlaybookError(f"--only: notebook(s) {', '.join(missing)} are not in this checkout")
+    return [nb for nb in present if nb.name in wanted]
+
+
+def plan_waves(selected: Sequence[NotebookInfo]) -> list[list[NotebookInfo]]:
+    """Group notebooks into waves: each waits only for selected notebooks it reads."""
+    names = {nb.name for nb in selected}
+    done: set[str] = set()
+    waves: list[list[NotebookInfo]] = []
+    remaining = list(selected)
+    while remaining:
+        ready = [nb for nb in remaining if all(d in done or d not in names for d in nb.after)]
+        if not ready:  # a cycle cannot happen with SEQUENCE; guard against a broken edit of it
+            raise RuntimeError("notebook dependencies form a cycle")
+        waves.append(ready)
+        done.update(nb.name for nb in ready)
+        remaining = [nb for nb in remaining if nb.name not in done]
+    return waves
+
+
+def resolve_kernel(requested: str | None) -> str:
+    """The named `playbook` kernel when installed, else the environment's `python3`."""
+    specs = KernelSpecManager().find_kernel_specs()
+    if requested:
+        if requested not in specs:
+            raise PlaybookError(
+                f"--kernel: no Jupyter kernel named {requested!r} (have {sorted(specs)})"
+            )
+        return requested
+    return KERNEL_NAME if KERNEL_NAME in specs else "python3"
+
+
+def notebook_parameters(
+    engagement: Engagement, notebook: NotebookInfo, run_dir: Path, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """Parameters injected into a notebook; unknown per-notebook settings are a config error."""
+    declared = papermill.inspect_notebook(str(notebook.path))
+    settings = {**engagement.settings_for(notebook.name), **extra}
+    unknown = sorted(set(settings) - set(declared))
+    if unknown:
+        raise PlaybookError(
+            f"{engagement.file}: field 'notebooks.{notebook.name}': unknown setting(s) "
+            f"{', '.join(unknown)} (expected some of: {', '.join(sorted(declared))})"
+        )
+    base = {
+        "engagement_dir": str(engagement.folder),
+        "run_dir": str(run_dir),
+        "target_spec": engagement.target.spec,
+        "depth": engagement.depth,
+        "interactive": False,
+    }
+    return {**{k: v for k, v in base.items() if k in declared}, **settings}
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _RunRecord:
+    """run.json, rewritten atomically after every notebook so a crash leaves a readable file."""
+
+    def __init__(self, engagement: Engagement, run_id: str, run_dir: Path, names: list[str]):
+        self.path = run_dir / "run.json"
+        self.data: dict[str, Any] = {
+            "run_id": run_id,
+            "engagement": engagement.name,
+            "target": engagement.target.spec,
+            "depth": engagement.depth,
+            "started_at": _now(),
+            "finished_at": None,
+            "versions": _versions(),
+            "notebooks": [NotebookOutcome(name).to_contract() for name in names],
+            "scorecard": None,
+        }
+        self.save()
+
+    def update(self, outcome: NotebookOutcome) -> None:
+        self.data["notebooks"] = [
+            outcome.to_contract() if entry["name"] == outcome.name else entry
+            for entry in self.data["notebooks"]
+        ]
+        self.save()
+
+    def finish(self, scorecard: Scorecard, report: Path | None) -> None:
+        self.data["finished_at"] = _now()
+        self.data["scorecard"] = scorecard.to_contract()
+        self.data["report"] = report.name if report else None
+        self.save()
+
+    def save(self) -> None:
+        write_json_atomic(self.path, self.data)
+
+
+def _execute(
+    notebook: NotebookInfo, run_dir: Path, parameters: dict[str, Any], kernel: str, timeout: int
+) -> NotebookOutcome:
+    output = run_dir / "notebooks" / notebook.path.name
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook.path),
+            str(output),
+            parameters=parameters,
+            kernel_name=kernel,
+            cwd=str(notebook.path.parent),
+            progress_bar=False,
+            start_timeout=120,
+            execution_timeout=timeout,
+        )
+    except papermill.PapermillExecutionError as exc:
+        error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
+        return NotebookOutcome(notebook.name, "failed", time.perf_counter() - started, error)
+    except Exception as exc:  # a dead kernel or a timeout must not stop the other notebooks
+        error = f"{type(exc).__name__}: {exc}".strip()
+        return NotebookOutcome(notebook.name, "failed", time.perf_counter() - started, error)
+    return NotebookOutcome(notebook.name, "ok", time.perf_counter() - started)
+
+
+def _snapshot_inputs(engagement: Engagement, run_dir: Path) -> None:
+    """Copy the engagement and decisions as they were, so a run can be understood later."""
+    inputs = run_dir / "inputs"
+    inputs.mkdir()
+    for source in (engagement.file, engagement.decisions_path):
+        if source.is_file():
+            shutil.copy2(source, inputs / source.name)
+
+
+def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> RunResult:
+    """Run the selected notebooks in waves, record each outcome, score the run, write the report."""
+    options = options or RunOptions()
+    selected = select_notebooks(options.only)
+    if not selected:
+        raise PlaybookError("no notebooks to run: the notebooks/ folder of this checkout is empty")
+    kernel = resolve_kernel(options.kernel_name)
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    parameters = {
+        nb.name: notebook_parameters(
+            engagement, nb, Path("RUN_DIR"), options.extra_parameters.get(nb.name, {})
+        )
+        for nb in selected
+    }  # validated before anything is written
+    run_id, run_dir = create_run_dir(engagement)
+    started = time.perf_counter()
+    _snapshot_inputs(engagement, run_dir)
+    (run_dir / "notebooks").mkdir()
+    record = _RunRecord(engagement, run_id, run_dir, [nb.name for nb in selected])
+    outcomes: dict[str, NotebookOutcome] = {}
+    progress = options.progress or (lambda *_: None)
+
+    def run_one(notebook: NotebookInfo) -> NotebookOutcome:
+        progress(notebook.name, "started", None)
+        params = {**parameters[notebook.name]}
+        if "run_dir" in params:
+            params["run_dir"] = str(run_dir)
+        outcome = _execute(notebook, run_dir, params, kernel, options.cell_timeout_s)
+        progress(notebook.name, outcome.status, outcome)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        for wave in plan_waves(selected):
+            for outcome in pool.map(run_one, wave):
+                outcomes[outcome.name] = outcome
+                record.update(outcome)
+
+    scorecard = score_run(run_dir, engagement, selected)
+    report, report_error = _write_report(run_dir)
+    _refresh_decision_records(engagement, run_dir)
+    record.finish(scorecard, report)
+    ordered = [outcomes[nb.name] for nb in selected]
+    return RunResult(
+        run_id, run_dir, ordered, scorecard, report, report_error, time.perf_counter() - started
+    )
+
+
+def score_run(
+    run_dir: Path, engagement: Engagement, selected: Sequence[NotebookInfo] = SEQUENCE
+) -> Scorecard:
+    """The scorecard of a run folder: every area a selected notebook should have measured."""
+    expected = [nb.area for nb in selected if nb.name != FINAL_NOTEBOOK]
+    return build_scorecard(read_run_evidence(run_dir), engagement.gate.min_readiness, expected)
+
+
+def _write_report(run_dir: Path) -> tuple[Path | None, str | None]:
+    from playbook.report import build_report
+
+    try:
+        return build_report(run_dir), None
+    except PlaybookError as exc:
+        return None, str(exc)
+
+
+def _refresh_decision_records(engagement: Engagement, run_dir: Path) -> None:
+    """Write each decision record's latest confirming statuses, once the decisions module exists."""
+    try:
+        from playbook.decisions import update_records_after_run
+    except ImportError:
+        return
+    if engagement.decisions_path.is_file() and os.access(engagement.folder, os.W_OK):
+        update_records_after_run(engagement, run_dir)
