@@ -77,20 +77,32 @@ def evidence_path(run_dir: Path, notebook: str) -> Path:
     return Path(run_dir) / "evidence" / f"{notebook}.json"
 
 
-def write_json_atomic(path: Path, payload: object) -> Path:
-    """Write JSON through a temporary file and a rename, so a reader never sees half a file."""
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write through a temporary file and a rename, so a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(payload, stream, indent=2, ensure_ascii=False, default=str)
-            stream.write("\n")
+            stream.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_json_atomic(path: Path, payload: object) -> Path:
+    """Write JSON atomically (see `write_text_atomic`)."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
+    return write_text_atomic(path, text)
 
 
 def write_evidence(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import re
 from pathlib import Path
 
 import nbformat
@@ -11,11 +10,14 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from playbook.errors import PlaybookError
+from playbook.evidence import write_text_atomic
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "report"
 TEMPLATE_NAME = "playbook_report"
 REPORT_NOTEBOOK = "07_definition_of_done.ipynb"
 HIDDEN_TAGS = {"injected-parameters", "parameters", "report-hide"}
+# plotly's notebook renderer always adds a MathJax <script src> from a CDN: useless offline.
+_EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\ssrc=[\"']https?://[^>]*>\s*</script>", re.IGNORECASE)
 
 
 class DropStderr(Preprocessor):
@@ -28,6 +30,17 @@ class DropStderr(Preprocessor):
                 for output in cell.get("outputs", [])
                 if not (output.get("output_type") == "stream" and output.get("name") == "stderr")
             ]
+        return cell, resources
+
+
+class DropExternalScripts(Preprocessor):
+    """The report opens offline: no output may load a script from the network."""
+
+    def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert hook)
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html")
+            if isinstance(html, str):
+                output["data"]["text/html"] = _EXTERNAL_SCRIPT.sub("", html)
         return cell, resources
 
 
@@ -44,6 +57,7 @@ def report_exporter() -> HTMLExporter:
         TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS), enabled=True
     )
     exporter.register_preprocessor(DropStderr(), enabled=True)
+    exporter.register_preprocessor(DropExternalScripts(), enabled=True)
     return exporter
 
 
@@ -59,9 +73,4 @@ def build_report(run_dir: Path) -> Path:
         raise PlaybookError(f"{source}: not a readable notebook ({exc})") from None
     resources = {"playbook_run_id": run_dir.name, "metadata": {"name": "Readiness report"}}
     html, _ = report_exporter().from_notebook_node(notebook, resources=resources)
-    target = run_dir / "report.html"
-    handle, temporary = tempfile.mkstemp(prefix=".report.", suffix=".html", dir=run_dir)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(html)
-    os.replace(temporary, target)
-    return target
+    return write_text_atomic(run_dir / "report.html", html)

@@ -7,6 +7,7 @@ import os
 import platform
 import secrets
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from typing import Any, Literal
 
 import papermill
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 
 from playbook.engagement import Engagement
 from playbook.errors import PlaybookError
@@ -224,6 +226,25 @@ class _RunRecord:
         write_json_atomic(self.path, self.data)
 
 
+class LocalSocketKernelManager(AsyncKernelManager):
+    """Kernels talk over Unix sockets in a private temporary folder, not over TCP ports.
+
+    Nothing else on the machine can connect to them, and ipykernel has no cause to warn that
+    code and outputs cross the network unencrypted.
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.transport = "ipc"
+        self._socket_folder = tempfile.mkdtemp(prefix="playbook-kernel-")
+        self.ip = os.path.join(self._socket_folder, "k")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart)
+        if not restart:
+            shutil.rmtree(self._socket_folder, ignore_errors=True)
+
+
 def _execute(
     notebook: NotebookInfo, run_dir: Path, parameters: dict[str, Any], kernel: str, timeout: int
 ) -> NotebookOutcome:
@@ -239,6 +260,7 @@ def _execute(
             progress_bar=False,
             start_timeout=120,
             execution_timeout=timeout,
+            kernel_manager_class=LocalSocketKernelManager,
         )
     except papermill.PapermillExecutionError as exc:
         error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
