@@ -63,6 +63,6 @@ def info(name: str) -> NotebookInfo:
     return BY_NAME[normalise_notebook_key(name)]
 
 
-def available() -> list[NotebookInfo]:
-    """The notebooks of the sequence that exist in this checkout, in order."""
-    return [entry for entry in SEQUENCE if entry.path.exists()]
+def available(folder: Path = NOTEBOOKS_DIR) -> list[NotebookInfo]:
+    """The notebooks of the sequence that exist in `folder`, in order."""
+    return [entry for entry in SEQUENCE if (folder / f"{entry.name}.ipynb").exists()]

@@ -24,7 +24,13 @@ from jupyter_client.manager import AsyncKernelManager
 from playbook.engagement import Engagement
 from playbook.errors import PlaybookError
 from playbook.evidence import read_run_evidence, write_json_atomic
-from playbook.notebooks import SEQUENCE, NotebookInfo, available, normalise_notebook_key
+from playbook.notebooks import (
+    NOTEBOOKS_DIR,
+    SEQUENCE,
+    NotebookInfo,
+    available,
+    normalise_notebook_key,
+)
 from playbook.scorecard import Scorecard, build_scorecard
 
 NotebookStatus = Literal["ok", "failed", "skipped"]
@@ -87,6 +93,7 @@ class RunOptions:
     kernel_name: str | None = None
     progress: ProgressCallback | None = None
     extra_parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notebooks_dir: Path = NOTEBOOKS_DIR  # another folder of NN_name.ipynb files, e.g. in tests
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -114,9 +121,11 @@ def create_run_dir(engagement: Engagement) -> tuple[str, Path]:
     raise PlaybookError(f"{runs}: could not find a free run id")
 
 
-def select_notebooks(only: Iterable[str] | None) -> list[NotebookInfo]:
+def select_notebooks(
+    only: Iterable[str] | None, folder: Path = NOTEBOOKS_DIR
+) -> list[NotebookInfo]:
     """The notebooks to run, in sequence order; `07` is always added so every run is scored."""
-    present = available()
+    present = available(folder)
     if not only:
         return present
     wanted = {normalise_notebook_key(key) for key in only}
@@ -156,10 +165,14 @@ def resolve_kernel(requested: str | None) -> str:
 
 
 def notebook_parameters(
-    engagement: Engagement, notebook: NotebookInfo, run_dir: Path, extra: dict[str, Any]
+    engagement: Engagement,
+    notebook: NotebookInfo,
+    run_dir: Path,
+    extra: dict[str, Any],
+    folder: Path = NOTEBOOKS_DIR,
 ) -> dict[str, Any]:
     """Parameters injected into a notebook; unknown per-notebook settings are a config error."""
-    declared = papermill.inspect_notebook(str(notebook.path))
+    declared = papermill.inspect_notebook(str(folder / f"{notebook.name}.ipynb"))
     settings = {**engagement.settings_for(notebook.name), **extra}
     unknown = sorted(set(settings) - set(declared))
     if unknown:
@@ -246,17 +259,18 @@ class LocalSocketKernelManager(AsyncKernelManager):
 
 
 def _execute(
-    notebook: NotebookInfo, run_dir: Path, parameters: dict[str, Any], kernel: str, timeout: int
+    source: Path, run_dir: Path, parameters: dict[str, Any], kernel: str, timeout: int
 ) -> NotebookOutcome:
-    output = run_dir / "notebooks" / notebook.path.name
+    name = source.stem
+    output = run_dir / "notebooks" / source.name
     started = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(notebook.path),
+            str(source),
             str(output),
             parameters=parameters,
             kernel_name=kernel,
-            cwd=str(notebook.path.parent),
+            cwd=str(source.parent),
             progress_bar=False,
             start_timeout=120,
             execution_timeout=timeout,
@@ -264,11 +278,11 @@ def _execute(
         )
     except papermill.PapermillExecutionError as exc:
         error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
-        return NotebookOutcome(notebook.name, "failed", time.perf_counter() - started, error)
+        return NotebookOutcome(name, "failed", time.perf_counter() - started, error)
     except Exception as exc:  # a dead kernel or a timeout must not stop the other notebooks
         error = f"{type(exc).__name__}: {exc}".strip()
-        return NotebookOutcome(notebook.name, "failed", time.perf_counter() - started, error)
-    return NotebookOutcome(notebook.name, "ok", time.perf_counter() - started)
+        return NotebookOutcome(name, "failed", time.perf_counter() - started, error)
+    return NotebookOutcome(name, "ok", time.perf_counter() - started)
 
 
 def _snapshot_inputs(engagement: Engagement, run_dir: Path) -> None:
@@ -283,14 +297,15 @@ def _snapshot_inputs(engagement: Engagement, run_dir: Path) -> None:
 def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> RunResult:
     """Run the selected notebooks in waves, record each outcome, score the run, write the report."""
     options = options or RunOptions()
-    selected = select_notebooks(options.only)
+    folder = Path(options.notebooks_dir)
+    selected = select_notebooks(options.only, folder)
     if not selected:
         raise PlaybookError("no notebooks to run: the notebooks/ folder of this checkout is empty")
     kernel = resolve_kernel(options.kernel_name)
     logging.getLogger("papermill").setLevel(logging.WARNING)
     parameters = {
         nb.name: notebook_parameters(
-            engagement, nb, Path("RUN_DIR"), options.extra_parameters.get(nb.name, {})
+            engagement, nb, Path("RUN_DIR"), options.extra_parameters.get(nb.name, {}), folder
         )
         for nb in selected
     }  # validated before anything is written
@@ -307,7 +322,8 @@ def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> R
         params = {**parameters[notebook.name]}
         if "run_dir" in params:
             params["run_dir"] = str(run_dir)
-        outcome = _execute(notebook, run_dir, params, kernel, options.cell_timeout_s)
+        source = folder / f"{notebook.name}.ipynb"
+        outcome = _execute(source, run_dir, params, kernel, options.cell_timeout_s)
         progress(notebook.name, outcome.status, outcome)
         return outcome
 

@@ -1,0 +1,56 @@
+"""Wall time of a full demo run and of each notebook (`make bench`).
+
+Runs `playbook run` on a fresh copy of the demo engagement at depth quick, once per job count,
+and prints one table. Numbers are for the notes of an issue, never asserted in a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def run_once(workspace: Path, jobs: int, target: str | None) -> tuple[float, dict]:
+    folder = workspace / f"demo-jobs{jobs}"
+    subprocess.run(
+        [sys.executable, "-m", "playbook.cli", "new", str(folder)], check=True, capture_output=True
+    )
+    command = [sys.executable, "-m", "playbook.cli", "run", str(folder), "--jobs", str(jobs)]
+    if target:
+        command += ["--target", target]
+    started = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    if completed.returncode not in (0, 1):
+        sys.exit(f"playbook run failed ({completed.returncode}): {completed.stderr.strip()}")
+    (run_dir,) = sorted((folder / "runs").iterdir())
+    return seconds, json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--target", help="target spec (default: the demo's reference:prototype)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="playbook-bench-") as workspace:
+        results = {jobs: run_once(Path(workspace), jobs, args.target) for jobs in args.jobs}
+    names = [nb["name"] for nb in next(iter(results.values()))[1]["notebooks"]]
+    header = f"{'notebook':<28}" + "".join(f"{f'jobs={j} (s)':>14}" for j in results)
+    print(f"Demo run (depth quick, target {args.target or 'reference:prototype'})")
+    print(header)
+    for name in names:
+        cells = []
+        for _, record in results.values():
+            entry = next(nb for nb in record["notebooks"] if nb["name"] == name)
+            cells.append(f"{entry['seconds']:>14.1f}")
+        print(f"{name:<28}" + "".join(cells))
+    print(f"{'whole run (wall)':<28}" + "".join(f"{s:>14.1f}" for s, _ in results.values()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+from playbook.evidence import read_run_evidence
+from playbook.notebooks import NOTEBOOKS_DIR, available
+from tests.e2e.conftest import playbook
+
+pytestmark = pytest.mark.e2e
+
+
+def only_run(folder):
+    (run,) = sorted((folder / "runs").iterdir())
+    return run
+
+
+def test_a_demo_run_records_every_notebook_and_its_evidence(demo_run):
+    folder, result = demo_run
+    run = only_run(folder)
+    record = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    assert set(record) >= {
+        "run_id", "engagement", "target", "started_at", "finished_at", "versions", "notebooks",
+        "scorecard",
+    }  # fmt: skip
+    assert record["run_id"] == run.name
+    ran = [nb["name"] for nb in record["notebooks"]]
+    assert ran == [nb.name for nb in available()]
+    assert all(nb["status"] == "ok" for nb in record["notebooks"]), record["notebooks"]
+    measured = {e.notebook for e in read_run_evidence(run)}
+    assert measured == {name for name in ran if name != "07_definition_of_done"}
+    for name in ran:
+        assert (run / "notebooks" / f"{name}.ipynb").is_file()
+
+
+def test_the_exit_status_is_the_readiness_gate(demo_run):
+    folder, result = demo_run
+    scorecard = json.loads((only_run(folder) / "run.json").read_text())["scorecard"]
+    assert scorecard["readiness"] == min(scorecard["areas"].values())
+    assert result.code == (0 if scorecard["gate"] == "pass" else 1), result.stderr
+    assert "Readiness scorecard" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_report_is_self_contained_and_hides_code(demo_run):
+    folder, _ = demo_run
+    html = (only_run(folder) / "report.html").read_text(encoding="utf-8")
+    assert "plotly.js v" in html or "Plotly.newPlot" in html
+    assert re.search(r"<script[^>]+src=[\"']https?:", html) is None
+    assert "open_notebook(" not in html  # inputs hidden
+    assert "engagement_dir" not in html  # parameter cells removed
+
+
+def test_status_shows_the_last_scorecard_and_every_run(demo_run):
+    folder, _ = demo_run
+    shown = playbook("status", str(folder), cwd=folder.parent)
+    assert shown.code == 0, shown.stderr
+    assert "Readiness" in shown.stdout and only_run(folder).name in shown.stdout
+
+
+def test_a_failing_notebook_is_kept_and_the_others_still_run(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, notebooks)
+    broken = nbformat.read(notebooks / "00_engagement.ipynb", as_version=4)
+    broken.cells.insert(3, new_code_cell("raise RuntimeError('upstream export changed')"))
+    nbformat.write(broken, notebooks / "00_engagement.ipynb")
+
+    from playbook.engagement import create_engagement, load_engagement
+    from playbook.runner import RunOptions, run_playbook
+
+    engagement = load_engagement(create_engagement(tmp_path / "client"))
+    result = run_playbook(engagement, RunOptions(notebooks_dir=notebooks))
+
+    assert result.exit_code == 1
+    statuses = {outcome.name: outcome.status for outcome in result.outcomes}
+    assert statuses["00_engagement"] == "failed"
+    assert all(status == "ok" for name, status in statuses.items() if name != "00_engagement")
+    failed = next(o for o in result.outcomes if o.name == "00_engagement")
+    assert "upstream export changed" in failed.error
+    kept = nbformat.read(result.run_dir / "notebooks" / "00_engagement.ipynb", as_version=4)
+    assert any(
+        output.get("ename") == "RuntimeError"
+        for cell in kept.cells
+        for output in cell.get("outputs", [])
+    )
+    assert dict(result.scorecard.to_contract()["areas"])["scope"] == 0.0
+    assert (result.run_dir / "report.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "client", "--only", "42"], "unknown notebook '42'"),
+        (["run", "client", "--target", "gopher://x"], "target.spec"),
+        (["run", "missing"], "missing/engagement.yaml: not found"),
+        (["new", "client"], "not empty"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line_and_write_nothing(tmp_path, args, message):
+    assert playbook("new", "client", cwd=tmp_path).code == 0
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = playbook(*args, cwd=tmp_path)
+    assert result.code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
