@@ -10,6 +10,7 @@ import pandas as pd
 from playbook.context import NotebookContext
 from playbook.evidence import Evidence, read_run_evidence
 from playbook.notebooks import BY_NAME
+from playbook.patterns import pattern
 from playbook.scorecard import Scorecard, build_scorecard
 
 _SEVERITY = {"fail": 0, "error": 1, "warn": 2}
@@ -66,5 +67,11 @@ def failing_checks(evidence: Sequence[Evidence]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=columns)
     if table.empty:
         return table
+    table["remedy"] = [
+        found.title if (found := pattern(check.remedy or "")) else ""
+        for item in evidence
+        for check in item.checks
+        if check.status in _SEVERITY
+    ]
     table["_order"] = table["status"].map(_SEVERITY)
     return table.sort_values(["_order", "area", "id"]).drop(columns="_order").reset_index(drop=True)
