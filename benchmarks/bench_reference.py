@@ -1,0 +1,159 @@
+"""Benchmark of the reference system: ingest rate, re-ingest, query latency per profile, and
+production retrieval against bm25s on the same synthetic corpus.
+
+Plain script: `python benchmarks/bench_reference.py --max-docs 10000`. Prints one table per
+measurement; every size is bounded by --max-docs and every loop by --queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playbook.engagement import DataSource
+from playbook.reference.switches import Hardening
+from playbook.reference.synthetic import GROUPS, synthetic_records, write_synthetic_corpus
+from playbook.reference.system import ReferenceSystem
+from playbook.reference.terms import terms
+from playbook.reference.users import User, UserDirectory
+
+SIZES = (1_000, 10_000, 100_000)
+SEED = 7
+BENCH_USER = User(id="u-bench", name="Bench Runner", groups=tuple(GROUPS), token="bench")
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of `values` (share in 0..1)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def golden_questions(n_docs: int, count: int) -> list[tuple[str, str]]:
+    """Known-item questions: a sampled document's title and first sentence, and its id."""
+    picks = set(random.Random(SEED).sample(range(n_docs), min(count, n_docs)))
+    questions = []
+    for position, record in enumerate(synthetic_records(n_docs, SEED)):
+        if position in picks:
+            first = record["body"].split(". ")[0]
+            questions.append((f"{record['title']}: {' '.join(first.split()[:12])}?", record["id"]))
+    return questions
+
+
+def build(profile: str, workdir: Path, corpus: Path) -> ReferenceSystem:
+    users = UserDirectory(groups=dict(GROUPS), users=(BENCH_USER,))
+    sources = [DataSource(name="records", path=str(corpus), format="json")]
+    return ReferenceSystem(Hardening.preset(profile), workdir, sources, users)
+
+
+def bench_size(n_docs: int, queries: int, scratch: Path) -> list[dict]:
+    """Ingest, re-ingest and query latency of both profiles at one corpus size."""
+    corpus = scratch / f"corpus-{n_docs}"
+    write_synthetic_corpus(corpus, n_docs, SEED)
+    questions = golden_questions(n_docs, queries)
+    rows = []
+    for profile in ("prototype", "production"):
+        with build(profile, scratch / f"{profile}-{n_docs}", corpus) as system:
+            started = time.perf_counter()
+            first = system.ingest()
+            ingest_s = time.perf_counter() - started
+            started = time.perf_counter()
+            again = system.ingest()
+            reingest_s = time.perf_counter() - started
+            assert again.unchanged == first.ingested and again.added == again.changed == 0
+            # the prototype scans every document per query: fewer queries at large sizes
+            asked = questions if profile == "production" else questions[: max(5, queries // 4)]
+            latencies = [system.ask(q, BENCH_USER.id).timings["total"] for q, _ in asked]
+        rows.append(
+            {
+                "docs": n_docs,
+                "profile": profile,
+                "ingest_docs_per_s": n_docs / ingest_s,
+                "ingest_s": ingest_s,
+                "reingest_s": reingest_s,
+                "queries": len(latencies),
+                "p50_ms": 1000 * statistics.median(latencies),
+                "p95_ms": 1000 * percentile(latencies, 0.95),
+            }
+        )
+    return rows
+
+
+def bench_retrieval(n_docs: int, queries: int, scratch: Path) -> dict:
+    """hit@5 and p50 latency of production retrieval (FTS5) against bm25s, same corpus."""
+    import bm25s
+
+    corpus = scratch / f"corpus-{n_docs}"
+    questions = golden_questions(n_docs, queries)
+    with build("production", scratch / f"production-{n_docs}", corpus) as system:
+        if system.store.document_count() == 0:
+            system.ingest()
+        fts_hits, fts_times = 0, []
+        for question, expected in questions:
+            started = time.perf_counter()
+            found = system.store.search(question, None, 5).passages
+            fts_times.append(time.perf_counter() - started)
+            fts_hits += expected in [passage.doc_id for passage in found]
+    records = list(synthetic_records(n_docs, SEED))
+    started = time.perf_counter()
+    retriever = bm25s.BM25()
+    retriever.index([terms(f"{r['title']}\n{r['body']}") for r in records], show_progress=False)
+    index_s = time.perf_counter() - started
+    bm25_hits, bm25_times = 0, []
+    for question, expected in questions:
+        started = time.perf_counter()
+        ids, _ = retriever.retrieve([terms(question) or ["empty"]], k=5, show_progress=False)
+        bm25_times.append(time.perf_counter() - started)
+        bm25_hits += expected in [records[i]["id"] for i in ids[0]]
+    return {
+        "docs": n_docs,
+        "questions": len(questions),
+        "fts5_hit@5": fts_hits / len(questions),
+        "fts5_p50_ms": 1000 * statistics.median(fts_times),
+        "bm25s_hit@5": bm25_hits / len(questions),
+        "bm25s_p50_ms": 1000 * statistics.median(bm25_times),
+        "bm25s_index_s": index_s,
+    }
+
+
+def table(rows: list[dict]) -> str:
+    """Rows as a fixed-width text table."""
+    columns = list(rows[0])
+    cells = [
+        [f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
+        for row in rows
+    ]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark up to --max-docs documents and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-docs", type=int, default=10_000, help="largest corpus size")
+    parser.add_argument("--queries", type=int, default=40, help="golden questions per size")
+    args = parser.parse_args(argv)
+    sizes = [size for size in SIZES if size <= args.max_docs] or [args.max_docs]
+    with tempfile.TemporaryDirectory(prefix="bench-reference-") as folder:
+        scratch = Path(folder)
+        latency, retrieval = [], []
+        for size in sizes:
+            latency += bench_size(size, args.queries, scratch)
+            retrieval.append(bench_retrieval(size, args.queries, scratch))
+            print(f"done {size} docs", file=sys.stderr, flush=True)
+    print("Ingest and query latency (answer total, seconds as ms)")
+    print(table(latency))
+    print()
+    print("Production retrieval (FTS5 BM25, no access filter) vs bm25s, known-item questions")
+    print(table(retrieval))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

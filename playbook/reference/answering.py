@@ -1,0 +1,140 @@
+"""Turning retrieved passages into an answer: the relevance gate, the extractive answerer,
+citations, output validation and the fixed texts of refusals and fallbacks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from playbook.reference.store import Passage, Retrieval
+from playbook.reference.terms import term_set, terms
+
+REFUSAL_TEXT = (
+    "I could not find anything in the documents available to you that answers this question. "
+    "Try rephrasing it, or ask the team that owns the topic."
+)
+NOT_AUTHORISED_TEXT = "Not authorised: sign in as a known user to ask questions."
+DEGRADED_LABEL = "[Degraded answer: the assistant is degraded]"
+SEARCH_DOWN_TEXT = (
+    f"{DEGRADED_LABEL} The assistant cannot search the documents right now. Please try again in "
+    "a few minutes."
+)
+MIN_COVERAGE = 0.5  # share of the question's (idf-weighted) content covered by one passage
+MIN_GROUNDING = 0.5  # share of a generated answer's content words found in the passages
+MAX_SENTENCES = 3
+SENTENCE_CHARS = 400
+QUOTE_CHARS = 300
+CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._:-]*)\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_MARKUP = re.compile(r"^[#>*\-\s\d.|]+|[*_`|]+")
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """How well the best passage covers the question; below the threshold the system refuses."""
+
+    coverage: float
+    best: Passage | None
+
+    @property
+    def answerable(self) -> bool:
+        """True when some passage covers enough of what the question asks about."""
+        return self.best is not None and self.coverage >= MIN_COVERAGE
+
+
+def relevance(question: str, retrieval: Retrieval) -> Relevance:
+    """Share of the question's content terms, weighted by rarity, that the best passage holds.
+
+    Decided relative to the question rather than on a retrieval score: bm25 values move with
+    the corpus and the query length, and a top-ranked passage may still miss the one rare word
+    that the question is about.
+    """
+    query = term_set(question)
+    if not query or not retrieval.passages:
+        return Relevance(0.0, None)
+    weights = {term: max(retrieval.idf(term), 0.1) for term in query}
+    total = sum(weights.values())
+    best, best_coverage = None, -1.0
+    for passage in retrieval.passages:
+        present = query & term_set(f"{passage.title}\n{passage.body}")
+        coverage = sum(weights[term] for term in present) / total
+        if coverage > best_coverage:
+            best, best_coverage = passage, coverage
+    return Relevance(best_coverage, best)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a document body with markdown markup stripped."""
+    result = []
+    for piece in _SENTENCE_END.split(text):
+        sentence = _MARKUP.sub("", piece).strip()
+        if len(sentence) >= 12:
+            result.append(sentence[:SENTENCE_CHARS])
+    return result
+
+
+def extract_answer(question: str, passages: Sequence[Passage]) -> str:
+    """The best sentences of the top passages, each followed by `[doc-id]`."""
+    query = term_set(question)
+    scored = []
+    for rank, passage in enumerate(passages):
+        title_terms = term_set(passage.title)
+        for position, sentence in enumerate(sentences(passage.body)):
+            overlap = len(query & term_set(sentence))
+            if overlap == 0 or sentence == passage.title:
+                continue
+            # earlier passages and the passage's own topic (its title) break ties
+            score = overlap + 0.5 * len(query & title_terms) - 0.1 * rank - 0.01 * position
+            scored.append((score, rank, position, sentence, passage.doc_id))
+    if not scored and passages:
+        first = sentences(passages[0].body) or [passages[0].title]
+        return f"{first[0]} [{passages[0].doc_id}]"
+    chosen = sorted(scored, reverse=True)[:MAX_SENTENCES]
+    chosen.sort(key=lambda item: (item[1], item[2]))  # read in document order
+    return " ".join(f"{sentence} [{doc_id}]" for _, _, _, sentence, doc_id in chosen)
+
+
+def cited_sources(text: object, passages: Sequence[Passage]) -> tuple[str, ...]:
+    """Ids cited in `text` that are among the retrieved passages, in order of first citation."""
+    if not isinstance(text, str):
+        return ()
+    retrieved = {passage.doc_id for passage in passages}
+    return tuple(dict.fromkeys(doc for doc in CITATION.findall(text) if doc in retrieved))
+
+
+def output_problem(text: object, passages: Sequence[Passage]) -> str | None:
+    """Why a generated answer must not be shown (None when it may): not text, no citation of a
+    retrieved passage, or too little of its content found in the passages."""
+    if not isinstance(text, str) or not text.strip():
+        return "generation returned no text"
+    if any(ord(char) < 32 and char not in "\n\t\r" for char in text) or "\ufffd" in text:
+        return "generation returned malformed text"
+    if not cited_sources(text, passages):
+        return "the answer cites no retrieved document"
+    answer_terms = terms(CITATION.sub(" ", text))
+    if not answer_terms:
+        return "the answer has no content"
+    source_terms = set()
+    for passage in passages:
+        source_terms |= term_set(f"{passage.title}\n{passage.body}")
+    grounded = sum(term in source_terms for term in answer_terms) / len(answer_terms)
+    if grounded < MIN_GROUNDING:
+        return f"only {grounded:.0%} of the answer's words appear in the retrieved documents"
+    return None
+
+
+def fallback_answer(question: str, passages: Sequence[Passage]) -> tuple[str, tuple[str, ...]]:
+    """A labelled, still useful answer without the generation stage: the best passage quoted."""
+    if not passages:
+        return SEARCH_DOWN_TEXT, ()
+    query = term_set(question)
+    top = passages[0]
+    candidates = sentences(top.body) or [top.title]
+    best = max(candidates, key=lambda sentence: len(query & term_set(sentence)))
+    quote = best if len(best) <= QUOTE_CHARS else best[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+    text = (
+        f"{DEGRADED_LABEL} It could not compose an answer just now; this is the most relevant "
+        f'passage it found, from "{top.title}": "{quote}" [{top.doc_id}]'
+    )
+    return text, (top.doc_id,)

@@ -1,0 +1,180 @@
+"""Reading source folders (markdown, html, json, jsonl) into raw records; bad files never raise."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from bs4 import BeautifulSoup
+
+from playbook.engagement import DataSource
+
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "markdown": (".md", ".markdown"),
+    "html": (".html", ".htm"),
+    "json": (".json", ".jsonl"),
+}
+_HTML_META = {  # meta name -> record field, as the contract names them
+    "doc-id": "id",
+    "owner": "owner",
+    "updated-at": "updated_at",
+    "groups": "groups",
+    "source": "source",
+}
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One document as a file declared it: raw fields, before any validation or defaulting.
+
+    `fields` holds only what the file actually said (a missing key stays missing), so the
+    profiles can differ in what they do about it. `page_text` is everything readable in the
+    file, boilerplate included: what a prototype indexes when it finds no body.
+    """
+
+    origin: str  # the DataSource name
+    path: str
+    fields: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    fallback_id: str = ""
+    page_text: str = ""
+    line: int | None = None  # 1-based line of a jsonl record
+
+    @property
+    def location(self) -> str:
+        """The file, with the line for a jsonl record."""
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class ReadError:
+    """A file (or jsonl line) that could not be read or parsed; it never reaches the index."""
+
+    origin: str
+    path: str
+    reason: str
+
+
+def source_files(folder: Path, fmt: str) -> list[Path]:
+    """The files a source of format `fmt` reads, sorted; hidden files are skipped."""
+    if folder.is_file():
+        return [folder]
+    wanted = sum(EXTENSIONS.values(), ()) if fmt == "auto" else EXTENSIONS[fmt]
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and path.suffix.lower() in wanted
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
+def read_sources(
+    sources: Sequence[DataSource], base: Path | None = None
+) -> tuple[list[SourceRecord], list[ReadError]]:
+    """Every record of every source, and every file that could not be read."""
+    records: list[SourceRecord] = []
+    errors: list[ReadError] = []
+    for source in sources:
+        folder = Path(source.path)
+        if base is not None and not folder.is_absolute():
+            folder = base / folder
+        if not folder.exists():
+            errors.append(ReadError(source.name, str(folder), "source path not found"))
+            continue
+        for path in source_files(folder, source.format):
+            found, problems = read_file(path, source.name, _format_of(path, source.format))
+            records.extend(found)
+            errors.extend(problems)
+    return records, errors
+
+
+def _format_of(path: Path, fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    for name, suffixes in EXTENSIONS.items():
+        if path.suffix.lower() in suffixes:
+            return name
+    return "unknown"
+
+
+def read_file(path: Path, origin: str, fmt: str) -> tuple[list[SourceRecord], list[ReadError]]:
+    """Records of one file in format `fmt`; an unreadable file becomes a ReadError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [ReadError(origin, str(path), f"cannot read: {exc}")]
+    try:
+        if fmt == "markdown":
+            return [_markdown(text, path, origin)], []
+        if fmt == "html":
+            return [_html(text, path, origin)], []
+        if fmt == "json" and path.suffix.lower() == ".jsonl":
+            return _jsonl(text, path, origin)
+        if fmt == "json":
+            return [_json_record(json.loads(text), path, origin, None)], []
+    except (ValueError, yaml.YAMLError) as exc:
+        return [], [ReadError(origin, str(path), f"malformed {fmt}: {exc}")]
+    return [], [ReadError(origin, str(path), f"unknown format {fmt!r}")]
+
+
+def _markdown(text: str, path: Path, origin: str) -> SourceRecord:
+    meta: dict[str, Any] = {}
+    body = text
+    if text.startswith("---"):
+        lines = text.splitlines(keepends=True)
+        closing = next(
+            (i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---"), None
+        )
+        if closing is None:
+            raise ValueError("front matter opened with '---' is never closed")
+        loaded = yaml.safe_load("".join(lines[1:closing])) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError("front matter is not a mapping of fields")
+        meta = {str(key): value for key, value in loaded.items()}
+        body = "".join(lines[closing + 1 :])
+    fields = {**meta, "body": body.strip()}
+    return SourceRecord(origin, str(path), MappingProxyType(fields), path.stem, text)
+
+
+def _html(text: str, path: Path, origin: str) -> SourceRecord:
+    soup = BeautifulSoup(text, "html.parser")
+    fields: dict[str, Any] = {}
+    if soup.title and soup.title.string:
+        fields["title"] = soup.title.string.strip()
+    for meta in soup.find_all("meta"):
+        name = str(meta.get("name") or "").strip().lower()
+        if name in _HTML_META and meta.get("content") is not None:
+            fields[_HTML_META[name]] = str(meta["content"]).strip()
+    if "groups" in fields:
+        fields["groups"] = [group.strip() for group in fields["groups"].split(",") if group.strip()]
+    article = soup.find("article")
+    if article is not None:
+        fields["body"] = article.get_text("\n", strip=True)
+    page = soup.body or soup
+    page_text = page.get_text("\n", strip=True)
+    return SourceRecord(origin, str(path), MappingProxyType(fields), path.stem, page_text)
+
+
+def _json_record(data: object, path: Path, origin: str, line: int | None) -> SourceRecord:
+    if not isinstance(data, dict):
+        raise ValueError(f"expected one JSON object per record, got {type(data).__name__}")
+    fallback = f"{path.stem}-{line}" if line else path.stem
+    page_text = " ".join(str(value) for value in data.values() if isinstance(value, str))
+    return SourceRecord(origin, str(path), MappingProxyType(dict(data)), fallback, page_text, line)
+
+
+def _jsonl(text: str, path: Path, origin: str) -> tuple[list[SourceRecord], list[ReadError]]:
+    records, errors = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(_json_record(json.loads(line), path, origin, number))
+        except ValueError as exc:
+            errors.append(ReadError(origin, f"{path}:{number}", f"malformed json: {exc}"))
+    return records, errors

@@ -1,0 +1,137 @@
+"""The production ingest contract: a pandera schema every document must pass before indexing."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from playbook.reference.documents import DATE_FORMAT, Document, QuarantineEntry, scalar_text
+from playbook.reference.sources import SourceRecord
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+_ID = re.compile(ID_PATTERN)
+COLUMNS = ("id", "title", "body", "owner", "updated_at", "groups", "source")
+_REASONS = {
+    "not_nullable": "is missing",
+    "field_uniqueness": "is used by more than one document in this batch",
+    "valid_id": f"is not an id matching {ID_PATTERN}",
+    "non_empty_text": "is not a non-empty string",
+    "iso8601_utc": f"is not a date in the form {DATE_FORMAT} (ISO 8601, UTC)",
+    "known_groups": "is not a non-empty list of known access groups",
+}
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def document_schema(known_groups: frozenset[str]) -> pa.DataFrameSchema:
+    """The checks of the ingest contract: ids, titles, non-empty bodies, UTC dates, known groups."""
+
+    def known(value: object) -> bool:
+        return (
+            isinstance(value, list)
+            and bool(value)
+            and all(isinstance(group, str) and group in known_groups for group in value)
+        )
+
+    def utc_dates(series: pd.Series) -> pd.Series:
+        texts = series.where(series.map(lambda value: isinstance(value, str)))
+        parsed = pd.to_datetime(texts, format=DATE_FORMAT, errors="coerce", utc=True)
+        return pd.Series(parsed.notna().to_numpy(), index=series.index)
+
+    text = pa.Check(_is_text, element_wise=True, name="non_empty_text")
+    return pa.DataFrameSchema(
+        {
+            "id": pa.Column(
+                object,
+                pa.Check(
+                    lambda value: isinstance(value, str) and bool(_ID.fullmatch(value)),
+                    element_wise=True,
+                    name="valid_id",
+                ),
+                nullable=False,
+                unique=True,
+            ),
+            "title": pa.Column(object, text, nullable=False),
+            "body": pa.Column(object, text, nullable=False),
+            "updated_at": pa.Column(
+                object, pa.Check(utc_dates, name="iso8601_utc"), nullable=False
+            ),
+            "groups": pa.Column(
+                object, pa.Check(known, element_wise=True, name="known_groups"), nullable=False
+            ),
+        },
+        strict=False,
+        coerce=False,
+    )
+
+
+def _frame(records: Sequence[SourceRecord]) -> pd.DataFrame:
+    rows = []
+    for record in records:
+        fields = record.fields
+        row = {}
+        for column in COLUMNS:
+            value = fields.get(column)
+            if column in ("id", "updated_at", "owner", "source", "title"):
+                value = scalar_text(value) if value is not None else None
+            row[column] = value
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
+
+
+def validate_records(
+    records: Sequence[SourceRecord], known_groups: frozenset[str], version: int
+) -> tuple[list[Document], list[QuarantineEntry]]:
+    """Documents that pass the contract, and one quarantine entry for each record that fails."""
+    if not records:
+        return [], []
+    frame = _frame(records)
+    failures: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    try:
+        document_schema(known_groups).validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        for case in exc.failure_cases.itertuples(index=False):
+            if pd.isna(case.index):
+                continue  # a schema-level failure names no row; the row checks name them all
+            check = str(case.check).split("(")[0]
+            column = str(case.column)
+            entry = (f"{column}:{check}", f"{column} {_REASONS.get(check, check)}")
+            if entry not in failures[int(case.index)]:
+                failures[int(case.index)].append(entry)
+    documents, quarantined = [], []
+    for position, record in enumerate(records):
+        row = frame.iloc[position]
+        if position in failures:
+            problems = failures[position]
+            quarantined.append(
+                QuarantineEntry(
+                    version=version,
+                    origin=record.origin,
+                    path=record.location,
+                    doc_id=row["id"] if isinstance(row["id"], str) else None,
+                    check=", ".join(check for check, _ in problems),
+                    reason="; ".join(reason for _, reason in problems),
+                )
+            )
+            continue
+        documents.append(
+            Document(
+                id=row["id"],
+                title=row["title"].strip(),
+                body=row["body"].strip(),
+                source=row["source"] or record.origin,
+                origin=record.origin,
+                path=record.location,
+                owner=row["owner"] or "",
+                updated_at=row["updated_at"],
+                groups=tuple(row["groups"]),
+            )
+        )
+    return documents, quarantined

@@ -1,0 +1,49 @@
+"""Fixtures of the reference tests: a small world and a factory of systems over it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from playbook.reference.switches import Hardening
+from playbook.reference.system import ReferenceSystem
+from playbook.reference.users import UserDirectory
+
+from .world import build_world, sources_of
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Path:
+    """A world folder in tmp_path (see `world.build_world`)."""
+    return build_world(tmp_path / "world")
+
+
+SystemFactory = Callable[..., ReferenceSystem]
+
+
+@pytest.fixture
+def make_system(world: Path, tmp_path: Path) -> Iterator[SystemFactory]:
+    """Build systems over the world: a profile name plus switch overrides, ingested once."""
+    built: list[ReferenceSystem] = []
+
+    def build(profile: str = "production", ingest: bool = True, **options) -> ReferenceSystem:
+        switches = options.pop("switches", {})
+        hardening = Hardening.preset(profile).with_switches(switches)
+        workdir = tmp_path / f"system-{len(built)}"
+        system = ReferenceSystem(
+            hardening,
+            workdir,
+            options.pop("sources", sources_of(world)),
+            UserDirectory.load(world / "users.yaml"),
+            **options,
+        )
+        built.append(system)
+        if ingest:
+            system.ingest()
+        return system
+
+    yield build
+    for system in built:
+        system.close()

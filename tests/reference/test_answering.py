@@ -1,0 +1,83 @@
+"""Answers: citations of retrieved documents only; a refusal decided relative to the question."""
+
+from __future__ import annotations
+
+import pytest
+
+from playbook.reference.answering import (
+    REFUSAL_TEXT,
+    cited_sources,
+    output_problem,
+    relevance,
+)
+from playbook.reference.store import Passage, Retrieval
+
+ANSWERABLE = [
+    ("How many days of annual leave do I get?", "HB-001", "u-sam"),
+    ("When are expense claims due?", "HB-002", "u-sam"),
+    ("When do deployments to production run?", "WK-001", "u-eli"),
+    ("What does the third quarter budget forecast project?", "REC-001", "u-fay"),
+    ("What are the opening hours of the Lisbon office?", "REC-002", "u-sam"),
+    ("How are parking permits renewed?", "REC-003", "u-sam"),
+]
+UNANSWERABLE = [
+    "What is the capital of France?",
+    "How do I renew my llama licence?",
+    "Who won the chess tournament?",
+    "What is the leave policy for astronauts on Mars?",
+]
+
+
+def passage(doc_id: str, body: str, title: str = "Title") -> Passage:
+    return Passage(doc_id, title, body, ("all-staff",), "x.md", 1, 1.0)
+
+
+@pytest.mark.parametrize("profile", ["prototype", "production"])
+def test_every_cited_source_was_retrieved_and_answerable_questions_are_answered(
+    make_system, profile: str
+) -> None:
+    system = make_system(profile)
+    for question, expected, user in ANSWERABLE:
+        retrieved = {
+            p.doc_id for p in system.store.search(question, None, system.top_k).passages
+        } | {p.doc_id for p in system.store.scan(question, None, system.top_k).passages}
+        answer = system.ask(question, user)
+        assert answer.status == "ok", question
+        assert expected in answer.sources, question
+        assert set(answer.sources) <= retrieved
+        assert all(f"[{doc}]" in answer.text for doc in answer.sources)
+
+
+@pytest.mark.parametrize("profile", ["prototype", "production"])
+def test_refusal_fires_for_unanswerable_questions(make_system, profile: str) -> None:
+    system = make_system(profile)
+    for question in UNANSWERABLE:
+        answer = system.ask(question, "u-hana")
+        assert (answer.status, answer.text, answer.sources) == ("refused", REFUSAL_TEXT, ()), (
+            question
+        )
+
+
+def test_refusal_is_relative_to_the_question_not_to_a_score() -> None:
+    body = "Parking permits are renewed every January at reception."
+    high = Retrieval((passage("A", body),), {"permit": 1, "renew": 1, "park": 1}, 100)
+    missing_rare_word = Retrieval((passage("A", body),), {"park": 1, "llama": 0}, 100)
+    assert relevance("How are parking permits renewed?", high).answerable
+    assert not relevance("Can a llama use parking?", missing_rare_word).answerable
+    assert not relevance("   ???  ", high).answerable
+    assert not relevance("How are parking permits renewed?", Retrieval((), {}, 100)).answerable
+
+
+def test_citations_outside_the_retrieved_documents_are_never_sources() -> None:
+    retrieved = [passage("A", "alpha"), passage("B", "beta")]
+    assert cited_sources("x [B] y [Z] z [A] [B]", retrieved) == ("B", "A")
+    assert cited_sources(None, retrieved) == ()
+
+
+def test_output_problem_accepts_grounded_cited_text_and_rejects_the_rest() -> None:
+    retrieved = [passage("A", "Parking permits are renewed every January at reception.")]
+    assert output_problem("Permits are renewed every January at reception. [A]", retrieved) is None
+    assert "cites no" in output_problem("Permits are renewed in January.", retrieved)
+    assert "appear" in output_problem("Bake the loaf for forty minutes until golden [A]", retrieved)
+    assert "malformed" in output_problem("\x00\ufffd [A]", retrieved)
+    assert output_problem(None, retrieved) == "generation returned no text"
