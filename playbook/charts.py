@@ -25,17 +25,17 @@ def use_offline_renderer() -> None:
 
 
 def scorecard_figure(scorecard: Scorecard) -> go.Figure:
-    """Bars of each area's score, with the gate threshold as a line; the weakest area in red."""
+    """Bars of each area's score against the gate line: green at or above it, red below 0.5."""
     areas = [area.area for area in scorecard.areas]
     scores = [area.score for area in scorecard.areas]
     weakest = scorecard.weakest.area if scorecard.weakest else None
     colours = [
-        STATUS_COLOURS["fail"]
-        if area == weakest
-        else STATUS_COLOURS["pass"]
+        STATUS_COLOURS["pass"]
         if score >= scorecard.min_readiness
         else STATUS_COLOURS["warn"]
-        for area, score in zip(areas, scores, strict=True)
+        if score >= 0.5
+        else STATUS_COLOURS["fail"]
+        for score in scores
     ]
     figure = go.Figure(
         go.Bar(x=areas, y=scores, marker_color=colours, text=[f"{s:.2f}" for s in scores])

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from playbook.engagement import DEMO_TEMPLATE, create_engagement, load_engagement
 from playbook.errors import PlaybookError
+from playbook.notebooks import SEQUENCE
 from playbook.runner import NotebookOutcome, RunOptions, run_playbook
 from playbook.scorecard import Scorecard
 
@@ -53,6 +54,10 @@ def print_scorecard(console: Console, scorecard: Scorecard) -> None:
     for row in scorecard.table().itertuples(index=False):
         table.add_row(row.area, f"{row.score:.2f}", *(str(v) for v in row[2:]))
     console.print(table)
+    measured = {area.area for area in scorecard.areas}
+    unmeasured = [nb.area for nb in SEQUENCE if nb.area not in measured and nb.area != "done"]
+    if unmeasured:
+        console.print(f"[yellow]Not measured in this run:[/yellow] {', '.join(unmeasured)}")
     style = STATUS_STYLE[scorecard.gate]
     console.print(
         f"Readiness [bold]{scorecard.readiness:.2f}[/bold] ({scorecard.level}); gate "

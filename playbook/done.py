@@ -9,7 +9,7 @@ import pandas as pd
 
 from playbook.context import NotebookContext
 from playbook.evidence import Evidence, read_run_evidence
-from playbook.notebooks import BY_NAME
+from playbook.notebooks import BY_NAME, SEQUENCE
 from playbook.patterns import pattern
 from playbook.scorecard import Scorecard, build_scorecard
 
@@ -38,7 +38,9 @@ def run_overview(
     """The verdict in a few lines a stakeholder reads first."""
     weakest = scorecard.weakest
     checks = [check for item in evidence for check in item.checks]
-    return pd.Series(
+    measured = {area.area for area in scorecard.areas}
+    unmeasured = [nb.area for nb in SEQUENCE if nb.area not in measured and nb.area != "done"]
+    facts = pd.Series(
         {
             "engagement": ctx.engagement.name,
             "client": ctx.engagement.client,
@@ -50,9 +52,10 @@ def run_overview(
             "weakest area": f"{weakest.area} ({weakest.score:.2f})" if weakest else "none measured",
             "checks run": len(checks),
             "checks passed": sum(check.status == "pass" for check in checks),
-        },
-        name="verdict",
+            "not measured in this run": ", ".join(unmeasured) or "none",
+        }
     )
+    return facts.to_frame("verdict")
 
 
 def failing_checks(evidence: Sequence[Evidence]) -> pd.DataFrame:
