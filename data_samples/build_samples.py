@@ -438,6 +438,11 @@ def dump_json(payload: object) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
+def dump_jsonl(rows: Iterable[object]) -> str:
+    """JSON Lines: one compact object per line."""
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
 def iso(moment: datetime) -> str:
     """ISO 8601 UTC with a Z, to the second."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -4754,6 +4759,40 @@ def all_specs() -> list[Spec]:
     return specs
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+_MENTIONED = re.compile(
+    r"\b(?:(?P<day>\d{1,2}) )?(?P<month>" + "|".join(_MONTHS) + r") (?P<year>20\d\d)\b"
+    r"|\bQ(?P<quarter>[1-4]) (?P<qyear>20\d\d)\b"
+    r"|\b(?:FY)?(?P<bare>202[5-7])\b"
+)
+
+
+def not_before(spec: Spec) -> datetime:
+    """The earliest believable date for a page: after every past date its text mentions, and
+    in the run-up to any future year it plans for."""
+    earliest = WINDOW_START
+    for found in _MENTIONED.finditer(f"{spec.title} {spec.text}"):
+        if found["month"]:
+            month = _MONTHS.index(found["month"]) + 1
+            moment = datetime(int(found["year"]), month, int(found["day"] or 1), tzinfo=UTC)
+        elif found["quarter"]:
+            quarter_end = int(found["quarter"]) * 3
+            moment = datetime(int(found["qyear"]), quarter_end, 28, tzinfo=UTC)
+        else:
+            year = int(found["bare"])
+            moment = (
+                datetime(year, 1, 5, tzinfo=UTC)
+                if year <= 2026
+                else datetime(2026, 6, 1, tzinfo=UTC)
+            )
+        if moment < EXPORT_TIME:
+            earliest = max(earliest, moment + timedelta(days=1))
+        else:  # plans and notices are written in the months before the date they announce
+            earliest = max(earliest, moment - timedelta(days=180))
+    return earliest
+
+
 def make_docs(specs: Iterable[Spec], purpose: str) -> list[Doc]:
     """Assign ids (per source, in order) and dates, parse the markup, check the marks."""
     rng = rng_for(f"dates:{purpose}")
@@ -4767,7 +4806,9 @@ def make_docs(specs: Iterable[Spec], purpose: str) -> list[Doc]:
             day = datetime.fromisoformat(spec.updated).replace(tzinfo=UTC)
             moment = day.replace(hour=rng.randint(8, 18), minute=rng.randrange(0, 60, 5))
         else:
-            moment = draw_time(rng, WINDOW_START, EXPORT_TIME - timedelta(days=1))
+            end = EXPORT_TIME - timedelta(days=1)
+            start = min(max(WINDOW_START, not_before(spec)), end - timedelta(days=3))
+            moment = draw_time(rng, start, end)
         doc = Doc(
             doc_id,
             spec,
@@ -5439,7 +5480,7 @@ def build_files() -> tuple[dict[str, str], dict[str, object]]:
     for item in golden:
         if any(doc_id in v2_ids for doc_id in item["gold_docs"]):
             item["tags"].append("v2")
-    files["golden.jsonl"] = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in golden)
+    files["golden.jsonl"] = dump_jsonl(golden)
 
     poison_rng = rng_for("canaries")
     poisoned = make_docs(poisoned_pages(), "poisoned")
@@ -5453,10 +5494,9 @@ def build_files() -> tuple[dict[str, str], dict[str, object]]:
     values = synthetic_pii()
     pii = pii_questions(values)
     probes = injection_probes(docs, pii)
-    jsonl = lambda rows: "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)  # noqa: E731
-    files["security/restricted_facts.jsonl"] = jsonl(facts)
-    files["security/pii_questions.jsonl"] = jsonl(pii)
-    files["security/injection_probes.jsonl"] = jsonl(probes)
+    files["security/restricted_facts.jsonl"] = dump_jsonl(facts)
+    files["security/pii_questions.jsonl"] = dump_jsonl(pii)
+    files["security/injection_probes.jsonl"] = dump_jsonl(probes)
     files["query_log.csv"] = query_log(golden, memberships)
     check_unanswerable(files)
 
