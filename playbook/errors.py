@@ -11,7 +11,7 @@ class PlaybookError(Exception):
 
 
 def describe_validation_error(source: object, exc: Exception) -> PlaybookError:
-    """Turn a pydantic ValidationError into one PlaybookError naming the file and every bad field."""
+    """One PlaybookError for a pydantic ValidationError, naming the file and every bad field."""
     problems = []
     for error in getattr(exc, "errors", lambda: [])():
         field = ".".join(str(part) for part in error["loc"]) or "(top level)"
