@@ -204,6 +204,36 @@ def serve(folder: Path | None, profile: str, host: str, port: int) -> None:
     serve_reference(engagement, profile, host=host, port=port)
 
 
+@cli.group()
+def decisions() -> None:
+    """Architecture decisions: compare several teams' decisions side by side."""
+
+
+@decisions.command("compare")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--all", "show_all", is_flag=True, help="Show fields where every team agrees too.")
+def compare(folders: tuple[Path, ...], show_all: bool) -> None:
+    """Show the decisions of several engagement folders side by side, differences first."""
+    from playbook.decisions import compare_decisions
+
+    frame = compare_decisions(list(folders))
+    shown = frame if show_all else frame[frame["differs"]]
+    table = Table(
+        title=f"Decisions of {len(folders)} teams" + ("" if show_all else ": differences")
+    )
+    table.add_column("decision field")
+    teams = [column for column in frame.columns if column != "differs"]
+    for team in teams:
+        table.add_column(team)
+    for field, row in shown.iterrows():
+        style = "bold yellow" if row["differs"] else None
+        table.add_row(str(field), *(str(row[team]) for team in teams), style=style)
+    console = Console()
+    console.print(table)
+    agreed = len(frame) - int(frame["differs"].sum())
+    console.print(f"{int(frame['differs'].sum())} fields differ, {agreed} agree.")
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit status 2."""
     try:

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,6 +22,7 @@ from playbook.notebooks import info
 from playbook.targets.spec import parse_spec
 
 if TYPE_CHECKING:
+    from playbook.decisions import Decisions
     from playbook.targets.base import Target
 
 # Set by the test suite so notebooks validated one after another share one scratch run folder.
@@ -52,6 +53,13 @@ class NotebookContext:
         folder = self.run_dir / "work" / self.notebook
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    @property
+    def decisions(self) -> Decisions:
+        """The engagement's architecture decisions (defaults where decisions.yaml is incomplete)."""
+        from playbook.decisions import load_decisions
+
+        return load_decisions(self.engagement.decisions_path).decisions
 
     def target(self) -> Target:
         """The system under test, connected once per notebook."""
@@ -103,12 +111,13 @@ def open_notebook(
     return NotebookContext(info(notebook).name, engagement, folder, spec)
 
 
-def describe(context: NotebookContext) -> dict[str, Any]:
-    """The facts a notebook prints under its parameters: what runs against what."""
-    return {
+def describe(context: NotebookContext) -> pd.DataFrame:
+    """The facts a notebook shows under its parameters: what runs against what."""
+    facts = {
         "engagement": context.engagement.name,
         "client": context.engagement.client,
         "target": context.target_spec,
         "depth": context.engagement.depth,
         "run folder": str(context.run_dir),
     }
+    return pd.DataFrame({"value": facts})

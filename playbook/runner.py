@@ -367,4 +367,7 @@ def _refresh_decision_records(engagement: Engagement, run_dir: Path) -> None:
     except ImportError:
         return
     if engagement.decisions_path.is_file() and os.access(engagement.folder, os.W_OK):
-        update_records_after_run(engagement, run_dir)
+        try:
+            update_records_after_run(engagement, run_dir)
+        except PlaybookError as exc:  # a damaged evidence file must not lose the finished run
+            logging.getLogger(__name__).warning("decision records not updated: %s", exc)

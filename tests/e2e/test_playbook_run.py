@@ -36,6 +36,17 @@ def test_a_demo_run_records_every_notebook_and_its_evidence(demo_run):
         assert (run / "notebooks" / f"{name}.ipynb").is_file()
 
 
+def test_every_open_check_points_to_a_known_remedy(demo_run):
+    from playbook.patterns import catalogue
+
+    folder, _ = demo_run
+    checks = [check for e in read_run_evidence(only_run(folder)) for check in e.checks]
+    assert checks
+    for check in checks:
+        if check.status != "pass" or check.remedy is not None:
+            assert check.remedy in catalogue(), f"{check.id} has remedy {check.remedy!r}"
+
+
 def test_the_exit_status_is_the_readiness_gate(demo_run):
     folder, result = demo_run
     scorecard = json.loads((only_run(folder) / "run.json").read_text())["scorecard"]
