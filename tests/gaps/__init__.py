@@ -1,0 +1,1 @@
+"""Tests of the gap areas (notebooks 02 to 06)."""
