@@ -119,3 +119,26 @@ def test_usage_errors_exit_2_with_one_line_and_write_nothing(tmp_path, args, mes
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_two_runs_at_the_same_time_on_one_engagement_keep_separate_folders(tmp_path):
+    import subprocess
+    import sys
+
+    assert playbook("new", "client", cwd=tmp_path).code == 0
+    command = [sys.executable, "-m", "playbook.cli", "run", "client", "--only", "00"]
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    codes = [run.wait(timeout=300) for run in runs]
+    assert codes == [codes[0]] * 2 and codes[0] in (0, 1)
+    folders = sorted((tmp_path / "client" / "runs").iterdir())
+    assert len(folders) == 2
+    for folder in folders:
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        assert record["run_id"] == folder.name
+        assert [nb["status"] for nb in record["notebooks"]] == ["ok", "ok"]
+        assert (folder / "evidence" / "00_engagement.json").is_file()
+        assert (folder / "report.html").is_file()
