@@ -16,8 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pybreaker
-
 from playbook.engagement import DataSource, Engagement
 from playbook.reference.answering import (
     NOT_AUTHORISED_TEXT,
@@ -33,7 +31,10 @@ from playbook.reference.ingest import IngestReport, run_ingest
 from playbook.reference.llm import LlmConfig, chat
 from playbook.reference.redaction import Redactor
 from playbook.reference.resilience import (
+    BUDGETED_RETRY_POLICY,
     BreakerSettings,
+    ConcurrentCircuitBreaker,
+    RetryBudget,
     RetryPolicy,
     StageBudgets,
     call_with_budget,
@@ -99,7 +100,7 @@ class ReferenceSystem:
         self.sources = tuple(sources)
         self.users = users
         self.budgets = budgets or StageBudgets()
-        self.retry_policy = retry_policy or RetryPolicy()
+        self.retry_policy = retry_policy or BUDGETED_RETRY_POLICY
         self.breaker_settings = breaker or BreakerSettings()
         self.llm = llm
         self.top_k = top_k
@@ -114,8 +115,11 @@ class ReferenceSystem:
         self._cache: OrderedDict[tuple[str, tuple[str, ...]], Answer] = OrderedDict()
         self._histories: dict[str | None, list[HistoryEntry]] = {}
         self._shared_history: list[HistoryEntry] = []
+        self._retry_budgets = {
+            stage: RetryBudget.of(self.retry_policy) for stage in ("retrieval", "generation")
+        }
         self._breaker = (
-            pybreaker.CircuitBreaker(
+            ConcurrentCircuitBreaker(
                 fail_max=self.breaker_settings.fail_max,
                 reset_timeout=self.breaker_settings.reset_timeout,
                 name="generation",
@@ -220,6 +224,15 @@ class ReferenceSystem:
             self._faults = plan or FaultPlan()
             self._requests = 0
             self.fault_events = []
+
+    def reset(self) -> None:
+        """A fresh start for an experiment: empty cache, closed breaker, full retry budgets."""
+        self._clear_cache()
+        if self._breaker is not None:
+            self._breaker.close()
+        for budget in self._retry_budgets.values():
+            if budget is not None:
+                budget.refill()
 
     @property
     def faults(self) -> FaultPlan:
@@ -409,7 +422,9 @@ class ReferenceSystem:
         try:
             with self.telemetry.span(name, attributes) as span:
                 if self.hardening.retries:
-                    result = call_with_retries(attempt, self.retry_policy)
+                    result = call_with_retries(
+                        attempt, self.retry_policy, budget=self._retry_budgets[stage]
+                    )
                 else:
                     result = attempt(0)
                 if span is not None and isinstance(result, Retrieval):
