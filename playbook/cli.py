@@ -85,7 +85,13 @@ def new(folder: Path, force: bool) -> None:
 @click.option("--target", "target_spec", help="Target spec, overriding engagement.yaml.")
 @click.option("--depth", type=click.Choice(["quick", "standard", "thorough"]), help="Run depth.")
 @click.option("--only", help="Comma-separated notebooks to run, e.g. 02,04 (07 always runs).")
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 8))
+@click.option(
+    "--jobs",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 8),
+    help="Notebooks run at once (those that only need the decisions).",
+)
 @click.option(
     "--timeout",
     default=600,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from playbook.decisions import load_decisions
 from playbook.engagement import DataSource, Engagement
 from playbook.reference.answering import (
     NOT_AUTHORISED_TEXT,
@@ -75,6 +76,14 @@ class FaultEvent:
     stage: str
     attempt: int
     kind: str
+
+
+def decided_budgets(engagement: Engagement) -> StageBudgets:
+    """Stage timeouts from the engagement's latency-budget decision (defaults where it is unset)."""
+    budget = load_decisions(engagement.decisions_path).decisions.latency_budget
+    return StageBudgets(
+        retrieval=budget.retrieval_ms / 1000.0, generation=budget.generation_ms / 1000.0
+    )
 
 
 class ReferenceSystem:
@@ -159,6 +168,8 @@ class ReferenceSystem:
         )
         if "log_path" not in options and engagement.target.logs:
             options["log_path"] = engagement.resolve(engagement.target.logs)
+        if "budgets" not in options:
+            options["budgets"] = decided_budgets(engagement)
         return cls(hardening, workdir, sources, users, **options)
 
     # ---- data ----------------------------------------------------------------------------------
