@@ -142,3 +142,15 @@ def test_two_runs_at_the_same_time_on_one_engagement_keep_separate_folders(tmp_p
         assert [nb["status"] for nb in record["notebooks"]] == ["ok", "ok"]
         assert (folder / "evidence" / "00_engagement.json").is_file()
         assert (folder / "report.html").is_file()
+
+
+def test_every_check_a_demo_decision_names_exists_in_the_notebooks_of_this_checkout(demo_run):
+    from playbook.decisions import load_decisions
+
+    folder, _ = demo_run
+    produced = {check.id for e in read_run_evidence(only_run(folder)) for check in e.checks}
+    measured_areas = {check_id.split(".")[0] for check_id in produced}
+    decisions = load_decisions(folder / "decisions.yaml").decisions
+    named = {check for d in decisions.all_decisions() for check in d.confirmed_by}
+    missing = {c for c in named if c.split(".")[0] in measured_areas and c not in produced}
+    assert not missing, f"decisions name checks no notebook records: {sorted(missing)}"
