@@ -154,3 +154,14 @@ def test_every_check_a_demo_decision_names_exists_in_the_notebooks_of_this_check
     named = {check for d in decisions.all_decisions() for check in d.confirmed_by}
     missing = {c for c in named if c.split(".")[0] in measured_areas and c not in produced}
     assert not missing, f"decisions name checks no notebook records: {sorted(missing)}"
+
+
+def test_report_rewrites_the_report_of_the_latest_run(demo_run):
+    folder, _ = demo_run
+    report = only_run(folder) / "report.html"
+    before = report.stat().st_mtime_ns
+    result = playbook("report", str(folder), cwd=folder.parent)
+    assert result.code == 0, result.stderr
+    assert str(report) in result.stdout
+    assert report.stat().st_mtime_ns > before
+    assert "Readiness" in report.read_text(encoding="utf-8")
