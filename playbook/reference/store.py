@@ -81,6 +81,7 @@ _DOC_COLUMNS = "doc_id, title, body, groups, path, version"
 _BM25_WEIGHTS = "2.0, 1.0"  # a title match counts twice a body match
 FREQUENCY_CACHE = 50_000
 MAX_QUERY_WORDS = 64  # a pasted document as a question must not become a 10k-term MATCH
+MAX_CANDIDATES = 3_000  # documents a query may rank, at most about (see `_selective`)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,23 @@ class Lineage:
 def utc_now() -> str:
     """The current time as ISO 8601 UTC with microseconds."""
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _selective(counts: dict[str, int]) -> list[str]:
+    """The rarest query words whose postings together stay within MAX_CANDIDATES documents.
+
+    FTS5 ranks every matching document before LIMIT, so an OR of common words would make the cost
+    of a query grow with the corpus; candidates are drawn from the rare words instead (the common
+    ones still count in the ranking). Small corpora match on every word.
+    """
+    chosen: list[str] = []
+    budget = MAX_CANDIDATES
+    for count, word in sorted((count, word) for word, count in counts.items() if count):
+        if chosen and count > budget:
+            break
+        chosen.append(word)
+        budget -= count
+    return chosen or list(counts)
 
 
 def _match_expression(query_words: Iterable[str]) -> str:
@@ -293,13 +311,18 @@ class Store:
         if not query_words:
             return Retrieval((), {}, self.document_count())
         connection = self._connection()
+        total = connection.execute("SELECT count(*) FROM documents").fetchone()[0]
+        counts = {word: self._document_frequency(connection, word) for word in query_words}
         sql = (
             f"SELECT d.doc_id, d.title, d.body, d.groups, d.path, d.version, "
             f"bm25(documents_fts, {_BM25_WEIGHTS}) AS rank "
             "FROM documents_fts JOIN documents d ON d.rowid = documents_fts.rowid "
             "WHERE documents_fts MATCH ?"
         )
-        parameters: list[object] = [_match_expression(query_words)]
+        selective = _selective(counts)
+        # Candidates must hold a selective word; every query word still counts in the ranking.
+        match = f"({_match_expression(selective)}) AND ({_match_expression(counts)})"
+        parameters: list[object] = [match]
         if groups is not None:
             marks = ", ".join("?" for _ in groups)
             # EXISTS, not `rowid IN (...)`: FTS5 would take the IN list as rowid lookups and
@@ -317,20 +340,22 @@ class Store:
             for row in rows
         )
         frequencies: dict[str, int] = {}
-        for word in query_words:
-            count = self._frequencies.get(word)
-            if count is None:
-                count = connection.execute(
-                    "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?",
-                    (_match_expression([word]),),
-                ).fetchone()[0]
-                if len(self._frequencies) >= FREQUENCY_CACHE:
-                    self._frequencies.clear()
-                self._frequencies[word] = count
+        for word, count in counts.items():
             key = stem(word)
             frequencies[key] = max(frequencies.get(key, 0), count)
-        total = connection.execute("SELECT count(*) FROM documents").fetchone()[0]
         return Retrieval(passages, frequencies, total)
+
+    def _document_frequency(self, connection: sqlite3.Connection, word: str) -> int:
+        count = self._frequencies.get(word)
+        if count is None:
+            count = connection.execute(
+                "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?",
+                (_match_expression([word]),),
+            ).fetchone()[0]
+            if len(self._frequencies) >= FREQUENCY_CACHE:
+                self._frequencies.clear()
+            self._frequencies[word] = count
+        return count
 
     def scan(self, question: str, groups: frozenset[str] | None, limit: int) -> Retrieval:
         """Score every document in Python by term overlap: cost grows with the corpus."""
