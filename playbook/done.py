@@ -59,22 +59,30 @@ def run_overview(
 
 
 def failing_checks(evidence: Sequence[Evidence]) -> pd.DataFrame:
-    """Every check that did not pass, worst first, with observed against expected."""
-    columns = ["area", "id", "status", "observed", "expected", "unit", "decision", "detail"]
+    """Every check that did not pass, worst first: what was seen, what was expected, what to do."""
+    open_checks = [check for item in evidence for check in item.checks if check.status in _SEVERITY]
     rows = [
-        {column: getattr(check, column) for column in columns}
-        for item in evidence
-        for check in item.checks
-        if check.status in _SEVERITY
+        {
+            "check": check.id,
+            "area": check.area,
+            "status": check.status,
+            "observed": _with_unit(check.observed, check.unit),
+            "expected": check.expected,
+            "decision": check.decision or "",
+            "what to do": found.title if (found := pattern(check.remedy or "")) else "",
+            "_order": _SEVERITY[check.status],
+        }
+        for check in open_checks
     ]
-    table = pd.DataFrame(rows, columns=columns)
-    if table.empty:
-        return table
-    table["remedy"] = [
-        found.title if (found := pattern(check.remedy or "")) else ""
-        for item in evidence
-        for check in item.checks
-        if check.status in _SEVERITY
-    ]
-    table["_order"] = table["status"].map(_SEVERITY)
-    return table.sort_values(["_order", "area", "id"]).drop(columns="_order").reset_index(drop=True)
+    columns = ["check", "area", "status", "observed", "expected", "decision", "what to do"]
+    if not rows:
+        return pd.DataFrame(columns=columns).set_index("check")
+    table = pd.DataFrame(rows).sort_values(["_order", "area", "check"])
+    return table[columns].set_index("check")
+
+
+def _with_unit(observed: object, unit: str) -> str:
+    if observed is None:
+        return "not measured"
+    shown = f"{observed:.3g}" if isinstance(observed, float) else str(observed)
+    return f"{shown} {unit}".strip()
