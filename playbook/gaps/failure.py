@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -43,7 +43,7 @@ from playbook.engagement import DepthBudget, Engagement
 from playbook.evidence import CheckResult
 from playbook.faultproxy import FaultProxy, Toxic
 from playbook.golden import GoldenItem, load_golden_set, sample_golden
-from playbook.reference.faults import NONSENSE, STAGE_ONLY, Fault
+from playbook.reference.faults import NONSENSE, STAGE_ONLY, Fault, FaultKind
 from playbook.targets.base import Answer, Target
 
 if TYPE_CHECKING:
@@ -69,16 +69,7 @@ OUTCOME_LABELS = {
     "no_answer_in_budget": "no answer in budget",
 }
 GRACEFUL: frozenset[str] = frozenset({"correct", "safe_degraded"})
-KINDS = (
-    "latency",
-    "hang",
-    "exception",
-    "rate_limit",
-    "server_error",
-    "malformed",
-    "nonsense",
-    "empty_retrieval",
-)
+KINDS: tuple[str, ...] = get_args(FaultKind)
 KIND_LABELS = {
     "latency": "added latency",
     "hang": "timeout (hang)",
