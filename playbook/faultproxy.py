@@ -30,7 +30,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -324,18 +324,22 @@ class FaultProxy:
             if len(self._arrivals) > MAX_EVENTS:
                 self._arrivals_dropped += len(self._arrivals) - MAX_EVENTS
                 del self._arrivals[:-MAX_EVENTS]
-        status = await self._respond(connection, request, toxic, writer)
-        event = ProxyEvent(
-            number,
-            request.method,
-            request.target,
-            toxic.label if toxic else None,
-            status,
-            time.monotonic() - started,
-        )
-        with self._lock:
-            self._events.append(event)
-            del self._events[:-MAX_EVENTS]
+
+        def record(status: int | None) -> None:
+            # Called before the last bytes leave, so a caller that has its reply sees the event.
+            event = ProxyEvent(
+                number,
+                request.method,
+                request.target,
+                toxic.label if toxic else None,
+                status,
+                time.monotonic() - started,
+            )
+            with self._lock:
+                self._events.append(event)
+                del self._events[:-MAX_EVENTS]
+
+        await self._respond(connection, request, toxic, writer, record)
 
     async def _respond(
         self,
@@ -343,16 +347,19 @@ class FaultProxy:
         request: _Request,
         toxic: Toxic | None,
         writer: asyncio.StreamWriter,
-    ) -> int | None:
+        record: Callable[[int | None], None],
+    ) -> None:
         kind = toxic.type if toxic else None
         if toxic is not None and kind == "timeout":
             hold = toxic.timeout_ms / 1000.0 or self._max_hold_s
             await asyncio.sleep(min(hold, self._max_hold_s))
-            return None
+            record(None)
+            return
         if toxic is not None and kind == "reset_peer":
             await asyncio.sleep(toxic.timeout_ms / 1000.0)
+            record(None)
             _reset(writer)
-            return None
+            return
         if toxic is not None and kind == "status":
             status, headers, body = _error_reply(toxic)
         elif toxic is not None and kind in ("malformed", "body"):
@@ -367,12 +374,13 @@ class FaultProxy:
             delay = max(0.0, toxic.latency_ms + spread * toxic.jitter_ms) / 1000.0
             await asyncio.sleep(delay)
         if toxic is not None and kind == "limit_data":
+            record(None)
             writer.write(data[: toxic.bytes])
             await writer.drain()
-            return None
+            return
+        record(status)
         writer.write(data)
         await writer.drain()
-        return status
 
     async def _forward(self, request: _Request) -> tuple[int, list[tuple[str, str]], bytes]:
         assert self._client is not None  # set in _open before the server accepts anything
