@@ -11,6 +11,7 @@ from playbook.engagement import DataSource, Engagement
 from playbook.errors import PlaybookError
 from playbook.evidence import CheckResult
 from playbook.golden import GoldenItem, load_golden_set
+from playbook.reference.users import UserDirectory
 from playbook.targets.base import Target
 
 AREA = "scope"
@@ -98,6 +99,59 @@ def check_golden_set(engagement: Engagement) -> tuple[CheckResult, list[GoldenIt
     status = "pass" if big_enough and unanswerable else "warn"
     detail = f"{len(items)} questions, {unanswerable} unanswerable"
     return CheckResult(**base, status=status, observed=len(items), detail=detail), items
+
+
+def users_table(engagement: Engagement) -> pd.DataFrame:
+    """One row per user: id, name, role and groups (never the token)."""
+    columns = ["user", "name", "role", "groups"]
+    if not engagement.users:
+        return pd.DataFrame(columns=columns)
+    try:
+        directory = UserDirectory.load(engagement.resolve(engagement.users))
+    except PlaybookError:
+        return pd.DataFrame(columns=columns)  # check_users reports why
+    rows = [
+        {"user": u.id, "name": u.name, "role": u.role, "groups": ", ".join(u.groups) or "-"}
+        for u in directory.users
+    ]
+    return pd.DataFrame(rows, columns=columns).set_index("user")
+
+
+def check_users(engagement: Engagement, items: Sequence[GoldenItem]) -> CheckResult:
+    """The users file loads, and every golden question is asked by a user it names."""
+    base = {
+        "area": AREA,
+        "id": "scope.users_known",
+        "title": "Golden questions are asked by users the engagement knows, with their groups",
+        "expected": "every asking user and required group in the users file",
+        "unit": "golden questions with a known user",
+        "remedy": "build-golden-set",
+        "decision": "access-model",
+    }
+    if not engagement.users:
+        return CheckResult(**base, status="fail", detail="engagement.yaml has no users file")
+    try:
+        directory = UserDirectory.load(engagement.resolve(engagement.users))
+    except PlaybookError as exc:
+        return CheckResult(**base, status="fail", detail=str(exc))
+    if not items:
+        return CheckResult(**base, status="error", detail="no golden set to compare with")
+    problems = []
+    for item in items:
+        person = directory.get(item.user)
+        if person is None:
+            problems.append(f"{item.id}: unknown user {item.user!r}")
+        elif not set(item.groups_required) <= person.access_groups:
+            problems.append(f"{item.id}: {item.user} is not in {', '.join(item.groups_required)}")
+    known = len(items) - len(problems)
+    detail = (
+        f"{len(directory.users)} users; {known} of {len(items)} golden questions asked by a "
+        "known user who has the groups the answer needs"
+    )
+    if problems:
+        detail += "; first problems: " + "; ".join(problems[:3])
+    status = "pass" if not problems else "fail"
+    return CheckResult(**base, status=status, observed=known, detail=detail)
 
 
 def check_target_answers(target: Target, items: Sequence[GoldenItem]) -> CheckResult:
