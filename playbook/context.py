@@ -101,6 +101,7 @@ def open_notebook(
 ) -> NotebookContext:
     """Build a notebook's context from its parameters (empty means the demo defaults)."""
     use_offline_renderer()
+    pd.set_option("display.max_colwidth", 160)  # check details are sentences; 50 cuts them mid-word
     engagement = load_engagement(Path(engagement_dir) if engagement_dir else DEMO_TEMPLATE)
     if depth:
         engagement = engagement.with_overrides(depth=depth)

@@ -66,10 +66,10 @@ class Evidence(BaseModel):
 
 
 def checks_table(checks: Iterable[CheckResult]) -> pd.DataFrame:
-    """Checks as a data frame with the columns a reader scans first."""
+    """Checks as a data frame indexed by check id, the columns a reader scans first."""
     columns = ["id", "status", "points", "observed", "expected", "unit", "title", "decision"]
     rows = [{column: getattr(check, column) for column in columns} for check in checks]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns).set_index("id")
 
 
 def evidence_path(run_dir: Path, notebook: str) -> Path:
