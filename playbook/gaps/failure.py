@@ -412,14 +412,16 @@ class FaultRoute:
     reason: str
     proxy: FaultProxy | None = None
 
-    def describe(self) -> dict[str, str]:
-        """What a notebook prints: the route, or why there is none."""
+    def describe(self) -> pd.DataFrame:
+        """What a notebook shows: the route, or why there is none."""
         if self.injector is None:
-            return {"fault route": "none", "why": self.reason}
-        return {
-            "fault route": self.injector.route,
-            "logs read": self.injector.log_source or "none",
-        }
+            facts = {"fault route": "none", "why": self.reason}
+        else:
+            facts = {
+                "fault route": self.injector.route,
+                "logs read": self.injector.log_source or "none",
+            }
+        return pd.DataFrame({"value": facts})
 
     def close(self) -> None:
         """Stop the fault proxy, if this route started one."""
