@@ -213,7 +213,11 @@ def test_an_http_target_with_proxy_settings_gets_a_proxy_on_that_port(
     try:
         assert route.proxy is not None and route.proxy.url == f"http://127.0.0.1:{port}"
         assert route.injector.log_source == str(tmp_path / "t.log")
-        assert route.describe().loc["fault route", "value"].startswith(f"fault proxy http://127.0.0.1:{port}")
+        assert (
+            route.describe()
+            .loc["fault route", "value"]
+            .startswith(f"fault proxy http://127.0.0.1:{port}")
+        )
     finally:
         route.close()
         remote.close()
