@@ -13,7 +13,7 @@ from rich.table import Table
 from playbook.engagement import DEMO_TEMPLATE, create_engagement, load_engagement
 from playbook.errors import PlaybookError
 from playbook.notebooks import SEQUENCE
-from playbook.runner import NotebookOutcome, RunOptions, run_playbook
+from playbook.runner import NotebookOutcome, RunInterrupted, RunOptions, run_playbook
 from playbook.scorecard import Scorecard
 
 DEMO_FOLDER = Path("demo-engagement")
@@ -110,16 +110,20 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
         f"Running [bold]{engagement.name}[/bold] against {engagement.target.spec} "
         f"at depth {engagement.depth}"
     )
-    result = run_playbook(
-        engagement,
-        RunOptions(
-            only=only_list,
-            jobs=jobs,
-            cell_timeout_s=timeout,
-            kernel_name=kernel,
-            progress=_progress(console),
-        ),
-    )
+    try:
+        result = run_playbook(
+            engagement,
+            RunOptions(
+                only=only_list,
+                jobs=jobs,
+                cell_timeout_s=timeout,
+                kernel_name=kernel,
+                progress=_progress(console),
+            ),
+        )
+    except RunInterrupted as stop:
+        console.print(f"[yellow]Interrupted.[/yellow] What finished is recorded in {stop.run_dir}")
+        sys.exit(130)
     print_scorecard(console, result.scorecard)
     if result.report:
         console.print(f"Report: {result.report}")

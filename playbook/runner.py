@@ -8,14 +8,16 @@ import platform
 import secrets
 import shutil
 import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import papermill
 from jupyter_client.kernelspec import KernelSpecManager
@@ -78,6 +80,14 @@ class RunResult:
     def exit_code(self) -> int:
         """0 when the gate is met and every notebook ran; 1 otherwise."""
         return 0 if self.scorecard.gate == "pass" and not self.failed else 1
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl+C during a run: what finished is recorded in `run_dir`, the rest was stopped."""
+
+    def __init__(self, run_dir: Path):
+        super().__init__(str(run_dir))
+        self.run_dir = run_dir
 
 
 ProgressCallback = Callable[[str, str, NotebookOutcome | None], None]
@@ -209,6 +219,7 @@ class _RunRecord:
 
     def __init__(self, engagement: Engagement, run_id: str, run_dir: Path, names: list[str]):
         self.path = run_dir / "run.json"
+        self._lock = threading.Lock()
         self.data: dict[str, Any] = {
             "run_id": run_id,
             "engagement": engagement.name,
@@ -223,11 +234,18 @@ class _RunRecord:
         self.save()
 
     def update(self, outcome: NotebookOutcome) -> None:
-        self.data["notebooks"] = [
-            outcome.to_contract() if entry["name"] == outcome.name else entry
-            for entry in self.data["notebooks"]
-        ]
-        self.save()
+        with self._lock:  # notebooks finish on several threads
+            self.data["notebooks"] = [
+                outcome.to_contract() if entry["name"] == outcome.name else entry
+                for entry in self.data["notebooks"]
+            ]
+            self.save()
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self.data["finished_at"] = _now()
+            self.data["interrupted"] = True
+            self.save()
 
     def finish(self, scorecard: Scorecard, report: Path | None) -> None:
         self.data["finished_at"] = _now()
@@ -246,11 +264,24 @@ class LocalSocketKernelManager(AsyncKernelManager):
     code and outputs cross the network unencrypted.
     """
 
+    _live: ClassVar[weakref.WeakSet[LocalSocketKernelManager]] = weakref.WeakSet()
+
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
+        LocalSocketKernelManager._live.add(self)
         self.transport = "ipc"
         self._socket_folder = tempfile.mkdtemp(prefix="playbook-kernel-")
         self.ip = os.path.join(self._socket_folder, "k")
+
+    @classmethod
+    def kill_all(cls) -> None:
+        """Kill every running kernel; nbclient then fails its notebook with a dead kernel."""
+        for manager in list(cls._live):
+            process = getattr(manager.provisioner, "process", None)
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+            shutil.rmtree(manager._socket_folder, ignore_errors=True)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
@@ -318,20 +349,36 @@ def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> R
     progress = options.progress or (lambda *_: None)
 
     def run_one(notebook: NotebookInfo) -> NotebookOutcome:
+        if interrupted.is_set():
+            return NotebookOutcome(notebook.name, "skipped", error="run interrupted")
         progress(notebook.name, "started", None)
         params = {**parameters[notebook.name]}
         if "run_dir" in params:
             params["run_dir"] = str(run_dir)
         source = folder / f"{notebook.name}.ipynb"
         outcome = _execute(source, run_dir, params, kernel, options.cell_timeout_s)
+        if interrupted.is_set() and outcome.status == "failed":
+            outcome.error = "run interrupted"
+        record.update(outcome)  # as it happens: an interrupted run still says what finished
         progress(notebook.name, outcome.status, outcome)
         return outcome
 
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+    interrupted = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs))
+    try:
         for wave in plan_waves(selected):
             for outcome in pool.map(run_one, wave):
                 outcomes[outcome.name] = outcome
-                record.update(outcome)
+    except KeyboardInterrupt:
+        # Ctrl+C in a workshop must stop now: stop the kernels, keep what finished, mark the rest.
+        interrupted.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        LocalSocketKernelManager.kill_all()
+        pool.shutdown(wait=True)
+        record.interrupt()
+        raise RunInterrupted(run_dir) from None
+    finally:
+        pool.shutdown(wait=True)
 
     scorecard = score_run(run_dir, engagement, selected)
     report, report_error = _write_report(run_dir)

@@ -165,3 +165,42 @@ def test_report_rewrites_the_report_of_the_latest_run(demo_run):
     assert str(report) in result.stdout
     assert report.stat().st_mtime_ns > before
     assert "Readiness" in report.read_text(encoding="utf-8")
+
+
+def test_ctrl_c_stops_the_run_at_once_and_records_what_finished(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    assert playbook("new", "client", cwd=tmp_path).code == 0
+    run = subprocess.Popen(
+        [sys.executable, "-m", "playbook.cli", "run", "client", "--only", "02,03"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    record = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and record is None:  # wait until the notebooks are running
+        found = list((tmp_path / "client" / "runs").glob("*/notebooks/*.ipynb"))
+        record = found[0].parents[1] / "run.json" if found else None
+        time.sleep(0.2)
+    assert record is not None, "no notebook started"
+    time.sleep(2)
+    run.send_signal(signal.SIGINT)
+    stdout, _ = run.communicate(timeout=60)
+
+    assert run.returncode == 130
+    assert "Interrupted" in stdout
+    data = json.loads(record.read_text(encoding="utf-8"))
+    assert data["interrupted"] is True and data["finished_at"]
+    statuses = {nb["name"]: (nb["status"], nb["error"]) for nb in data["notebooks"]}
+    assert statuses["07_definition_of_done"][0] == "skipped"
+    assert all(
+        status == "ok" or error == "run interrupted"
+        for status, error in statuses.values()
+        if status != "skipped"
+    )
