@@ -38,6 +38,7 @@ import h11
 import httpx
 
 from playbook.errors import PlaybookError
+from playbook.loopback import listen
 
 ToxicType = Literal["latency", "timeout", "reset_peer", "limit_data", "status", "malformed", "body"]
 TOXIC_TYPES: tuple[str, ...] = ToxicType.__args__  # type: ignore[attr-defined]
@@ -217,17 +218,11 @@ class FaultProxy:
         """Listen on the loopback port (0: a free one) and serve from a background thread."""
         if self._thread is not None:
             return self
-        try:
-            info = socket.getaddrinfo(self.host, self._requested_port, type=socket.SOCK_STREAM)[0]
-            sock = socket.socket(info[0], socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(info[4])
-            sock.listen(128)
-        except OSError as exc:
-            raise PlaybookError(
-                f"fault proxy: field 'port': cannot listen on {self.host}:{self._requested_port} "
-                f"({exc.strerror or exc})"
-            ) from None
+        sock = listen(
+            self.host,
+            self._requested_port,
+            "fault proxy: set another port in field 'port' (fault_proxy_port)",
+        )
         self.port = sock.getsockname()[1]
         ready = threading.Event()
         failure: list[BaseException] = []

@@ -26,7 +26,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import socket
 import tempfile
 import threading
 import time
@@ -46,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from playbook.errors import PlaybookError
+from playbook.loopback import listen
 from playbook.targets.spec import REFERENCE_PROFILES
 
 if TYPE_CHECKING:
@@ -303,22 +303,6 @@ def _read_question(body: bytes) -> str:
         raise _BadRequest(
             422, {"error": 'expected a JSON object {"question": "<text>"}', "fields": fields}
         ) from None
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A bound listening socket; a port in use or a bad host is a PlaybookError."""
-    try:
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(info[0], socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(info[4])
-        sock.listen(128)
-    except OSError as exc:
-        raise PlaybookError(
-            f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
-            "choose another --port or --host"
-        ) from None
-    return sock
 
 
 def _server(app: FastAPI, access_log: bool, configure_logging: bool) -> uvicorn.Server:
