@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,13 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from playbook.engagement import TEMPLATES_DIR, Engagement, engagement_file, load_engagement
 from playbook.errors import PlaybookError
-from playbook.evidence import CheckResult, Evidence, read_run_evidence
+from playbook.evidence import (
+    CheckResult,
+    Evidence,
+    atomic_file,
+    read_run_evidence,
+    write_text_atomic,
+)
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -584,20 +588,6 @@ def decisions_yaml(decisions: Decisions) -> str:
     return header + _yaml_text(decisions.to_data())
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def backup_path(path: Path) -> Path:
     """Where the previous version of a decisions file is kept (`decisions.yaml.bak`)."""
     path = Path(path)
@@ -610,8 +600,9 @@ def save_decisions(decisions: Decisions, path: Path) -> Path:
     text = decisions_yaml(decisions)
     try:
         if path.exists():
-            _write_atomic(backup_path(path), path.read_bytes())
-        _write_atomic(path, text.encode("utf-8"))
+            with atomic_file(backup_path(path), binary=True) as backup:
+                backup.write(path.read_bytes())
+        write_text_atomic(path, text)
     except OSError as exc:
         raise PlaybookError(f"{path}: cannot write decisions ({exc.strerror or exc})") from None
     return path
@@ -722,7 +713,7 @@ def write_records(
         for number, decision in enumerate(decisions.all_decisions(), start=1):
             path = folder / record_file_name(number, decision)
             text = render_record(decision, number, latest, decisions.system)
-            _write_atomic(path, text.encode("utf-8"))
+            write_text_atomic(path, text)
             written.append(path)
         for old in sorted(folder.glob("[0-9][0-9][0-9][0-9]-*.md")):
             if old not in written and _is_generated(old):

@@ -10,15 +10,14 @@ from __future__ import annotations
 import bisect
 import calendar
 import json
-import os
 import random
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from playbook.errors import PlaybookError
+from playbook.evidence import atomic_file
 
 COMPANY = "Northwind Mutual"
 ASSISTANT = "Northwind Assist"
@@ -263,20 +262,14 @@ def write_synthetic_corpus(folder: Path, n_docs: int, seed: int = 7) -> Path:
     except OSError as exc:
         raise PlaybookError(f"{folder}: cannot create the corpus folder ({exc.strerror})") from None
     path = folder / RECORDS_FILE
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            encode = json.JSONEncoder(ensure_ascii=False).encode
-            batch: list[str] = []
-            for record in synthetic_records(n_docs, seed):
-                batch.append(encode(record))
-                if len(batch) >= 5_000:
-                    stream.write("\n".join(batch) + "\n")
-                    batch.clear()
-            if batch:
+    with atomic_file(path) as stream:
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        batch: list[str] = []
+        for record in synthetic_records(n_docs, seed):
+            batch.append(encode(record))
+            if len(batch) >= 5_000:
                 stream.write("\n".join(batch) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+                batch.clear()
+        if batch:
+            stream.write("\n".join(batch) + "\n")
     return path
