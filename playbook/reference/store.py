@@ -186,6 +186,22 @@ def _match_expression(query_words: Iterable[str]) -> str:
     return " OR ".join(f'"{word}"' for word in unique)
 
 
+def _stored_fields(document: Document, content_hash: str, version: int) -> tuple[object, ...]:
+    """A document's columns from content_hash to version, as documents and revisions store them."""
+    return (
+        content_hash,
+        document.title,
+        document.body,
+        document.source,
+        document.origin,
+        document.path,
+        document.owner,
+        document.updated_at,
+        json.dumps(sorted(document.groups)),
+        version,
+    )
+
+
 def _located_in(path: str, places: set[str]) -> bool:
     return path in places or path.rpartition(":")[0] in places
 
@@ -475,19 +491,7 @@ class Store:
                     )
                 continue
             rev = self._revision(connection, document, content_hash, version)
-            values = (
-                rev,
-                content_hash,
-                document.title,
-                document.body,
-                document.source,
-                document.origin,
-                document.path,
-                document.owner,
-                document.updated_at,
-                json.dumps(sorted(document.groups)),
-                version,
-            )
+            values = (rev, *_stored_fields(document, content_hash, version))
             if previous is None and document.id not in elsewhere:
                 connection.execute(
                     "INSERT INTO documents(rev, content_hash, title, body, source, origin, path, "
@@ -553,19 +557,7 @@ class Store:
         cursor = connection.execute(
             "INSERT INTO revisions(doc_id, content_hash, title, body, source, origin, path, owner, "
             "updated_at, groups, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                document.id,
-                content_hash,
-                document.title,
-                document.body,
-                document.source,
-                document.origin,
-                document.path,
-                document.owner,
-                document.updated_at,
-                json.dumps(sorted(document.groups)),
-                version,
-            ),
+            (document.id, *_stored_fields(document, content_hash, version)),
         )
         return cursor.lastrowid
 
