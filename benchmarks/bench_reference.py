@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from playbook.engagement import DataSource
+from playbook.gaps.failure import p95
 from playbook.reference.switches import Hardening
 from playbook.reference.synthetic import GROUPS, synthetic_records, write_synthetic_corpus
 from playbook.reference.system import ReferenceSystem
@@ -25,12 +26,6 @@ from playbook.reference.users import User, UserDirectory
 SIZES = (1_000, 10_000, 100_000)
 SEED = 7
 BENCH_USER = User(id="u-bench", name="Bench Runner", groups=tuple(GROUPS), token="bench")
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The nearest-rank percentile of `values` (share in 0..1)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
 def golden_questions(n_docs: int, count: int) -> list[tuple[str, str]]:
@@ -77,7 +72,7 @@ def bench_size(n_docs: int, queries: int, scratch: Path) -> list[dict]:
                 "reingest_s": reingest_s,
                 "queries": len(latencies),
                 "p50_ms": 1000 * statistics.median(latencies),
-                "p95_ms": 1000 * percentile(latencies, 0.95),
+                "p95_ms": 1000 * p95(latencies),
             }
         )
     return rows
