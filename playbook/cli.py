@@ -12,7 +12,7 @@ from rich.table import Table
 
 from playbook.engagement import DEMO_TEMPLATE, create_engagement, load_engagement
 from playbook.errors import PlaybookError
-from playbook.notebooks import SEQUENCE
+from playbook.notebooks import recorded_notebooks
 from playbook.runner import NotebookOutcome, RunInterrupted, RunOptions, run_playbook
 from playbook.scorecard import Scorecard
 
@@ -54,10 +54,10 @@ def print_scorecard(console: Console, scorecard: Scorecard) -> None:
     for row in scorecard.table().itertuples(index=False):
         table.add_row(row.area, f"{row.score:.2f}", *(str(v) for v in row[2:]))
     console.print(table)
-    measured = {area.area for area in scorecard.areas}
-    unmeasured = [nb.area for nb in SEQUENCE if nb.area not in measured and nb.area != "done"]
-    if unmeasured:
-        console.print(f"[yellow]Not measured in this run:[/yellow] {', '.join(unmeasured)}")
+    if scorecard.unmeasured:
+        console.print(
+            f"[yellow]Not measured in this run:[/yellow] {', '.join(scorecard.unmeasured)}"
+        )
     style = STATUS_STYLE[scorecard.gate]
     console.print(
         f"Readiness [bold]{scorecard.readiness:.2f}[/bold] ({scorecard.level}); gate "
@@ -175,7 +175,7 @@ def status(folder: Path | None) -> None:
     runs = _runs(folder)
     if not runs:
         raise PlaybookError(f"{folder}: no runs yet (start one with `playbook run {folder}`)")
-    print_scorecard(console, score_run(runs[-1], engagement, _run_notebooks(runs[-1])))
+    print_scorecard(console, score_run(runs[-1], engagement, recorded_notebooks(runs[-1])))
     console.print(f"Latest run: {runs[-1].name}")
     for path in reversed(runs):
         data = json.loads((path / "run.json").read_text(encoding="utf-8"))
@@ -187,13 +187,6 @@ def status(folder: Path | None) -> None:
             f"  {path.name}  {data.get('target', '?'):<22} readiness {shown}  "
             f"gate {card.get('gate', 'unfinished'):<10} failed notebooks {failed}"
         )
-
-
-def _run_notebooks(run_dir: Path):
-    from playbook.notebooks import BY_NAME
-
-    data = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    return [BY_NAME[nb["name"]] for nb in data.get("notebooks", []) if nb["name"] in BY_NAME]
 
 
 @cli.command()

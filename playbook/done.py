@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import pandas as pd
 
 from playbook.context import NotebookContext
 from playbook.evidence import Evidence, read_run_evidence
-from playbook.notebooks import BY_NAME, SEQUENCE
+from playbook.notebooks import recorded_notebooks
 from playbook.patterns import pattern
 from playbook.scorecard import Scorecard, build_scorecard
 
@@ -18,11 +17,7 @@ _SEVERITY = {"fail": 0, "error": 1, "warn": 2}
 
 def expected_areas(ctx: NotebookContext) -> list[str]:
     """Areas the run set out to measure: from run.json under `playbook run`, else none extra."""
-    record = ctx.run_dir / "run.json"
-    if not record.is_file():
-        return []
-    names = [entry["name"] for entry in json.loads(record.read_text("utf-8")).get("notebooks", [])]
-    return [BY_NAME[name].area for name in names if name in BY_NAME and name != ctx.notebook]
+    return [nb.area for nb in recorded_notebooks(ctx.run_dir) if nb.name != ctx.notebook]
 
 
 def scorecard_for(ctx: NotebookContext) -> tuple[Scorecard, list[Evidence]]:
@@ -38,8 +33,6 @@ def run_overview(
     """The verdict in a few lines a stakeholder reads first."""
     weakest = scorecard.weakest
     checks = [check for item in evidence for check in item.checks]
-    measured = {area.area for area in scorecard.areas}
-    unmeasured = [nb.area for nb in SEQUENCE if nb.area not in measured and nb.area != "done"]
     facts = pd.Series(
         {
             "engagement": ctx.engagement.name,
@@ -52,7 +45,7 @@ def run_overview(
             "weakest area": f"{weakest.area} ({weakest.score:.2f})" if weakest else "none measured",
             "checks run": len(checks),
             "checks passed": sum(check.status == "pass" for check in checks),
-            "not measured in this run": ", ".join(unmeasured) or "none",
+            "not measured in this run": ", ".join(scorecard.unmeasured) or "none",
         }
     )
     return facts.to_frame("verdict")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,8 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
     ),
 )
 BY_NAME = {info.name: info for info in SEQUENCE}
+# Areas a run can score: every notebook's but the definition of done, which only reads evidence.
+SCORED_AREAS = tuple(info.area for info in SEQUENCE if info.area != "done")
 
 
 def normalise_notebook_key(key: str) -> str:
@@ -61,6 +64,15 @@ def normalise_notebook_key(key: str) -> str:
 def info(name: str) -> NotebookInfo:
     """The catalogue entry of a notebook name or number."""
     return BY_NAME[normalise_notebook_key(name)]
+
+
+def recorded_notebooks(run_dir: Path) -> list[NotebookInfo]:
+    """The notebooks a run folder's run.json says the run set out to execute (none without one)."""
+    record = Path(run_dir) / "run.json"
+    if not record.is_file():
+        return []
+    entries = json.loads(record.read_text(encoding="utf-8")).get("notebooks", [])
+    return [BY_NAME[entry["name"]] for entry in entries if entry.get("name") in BY_NAME]
 
 
 def available(folder: Path = NOTEBOOKS_DIR) -> list[NotebookInfo]:

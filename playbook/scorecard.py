@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from playbook.evidence import CheckResult, Evidence
+from playbook.notebooks import SCORED_AREAS
 
 # Non-overlapping bands over [0, 1]: a readiness belongs to the last band whose floor it reaches.
 LEVELS: tuple[tuple[float, str], ...] = (
@@ -43,6 +44,12 @@ class Scorecard:
     @property
     def gate(self) -> str:
         return "pass" if self.areas and self.readiness >= self.min_readiness else "fail"
+
+    @property
+    def unmeasured(self) -> list[str]:
+        """Gap areas of the playbook that this scorecard has no score for."""
+        scored = {area.area for area in self.areas}
+        return [area for area in SCORED_AREAS if area not in scored]
 
     @property
     def weakest(self) -> AreaScore | None:

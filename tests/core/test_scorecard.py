@@ -69,3 +69,10 @@ def test_the_run_json_block_has_the_contract_keys():
     block = build_scorecard([evidence("data", "pass")], 0.8).to_contract()
     assert set(block) >= {"areas", "readiness", "level", "gate"}
     assert block["areas"] == {"data": 1.0}
+
+
+def test_areas_no_notebook_scored_are_listed_as_unmeasured():
+    card = build_scorecard([evidence("data", "pass"), evidence("failure", "fail")], 0.8)
+    assert "data" not in card.unmeasured and "failure" not in card.unmeasured
+    assert {"scope", "latency", "security"} <= set(card.unmeasured)
+    assert "done" not in card.unmeasured
