@@ -171,7 +171,6 @@ class FaultProxy:
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
         self._client: httpx.AsyncClient | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
 
     # ---- control (any thread) ------------------------------------------------------------------
@@ -279,24 +278,22 @@ class FaultProxy:
     async def _close(self) -> None:
         if self._server is not None:
             self._server.close()
-        for task in list(self._tasks):
+        # Every task, not only the connections being served: one accepted just before the stop
+        # has not started yet, and a task never run leaves its coroutine un-awaited.
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
         try:
             await self._serve_one(reader, writer)
         except (asyncio.CancelledError, ConnectionError):
             pass
         finally:
-            if task is not None:
-                self._tasks.discard(task)
             with contextlib.suppress(Exception):
                 writer.close()
 
