@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 
 from playbook.engagement import DataSource
-from playbook.gaps.failure import p95
+from playbook.percentiles import p95
+from playbook.reference.settings import ReferenceSettings
 from playbook.reference.switches import Hardening
 from playbook.reference.synthetic import GROUPS, synthetic_records, write_synthetic_corpus
 from playbook.reference.system import ReferenceSystem
 from playbook.reference.terms import terms
-from playbook.reference.users import User, UserDirectory
+from playbook.users import User, UserDirectory
 
 SIZES = (1_000, 10_000, 100_000)
 SEED = 7
@@ -42,7 +43,8 @@ def golden_questions(n_docs: int, count: int) -> list[tuple[str, str]]:
 def build(profile: str, workdir: Path, corpus: Path) -> ReferenceSystem:
     users = UserDirectory(groups=dict(GROUPS), users=(BENCH_USER,))
     sources = [DataSource(name="records", path=str(corpus), format="json")]
-    return ReferenceSystem(Hardening.preset(profile), workdir, sources, users)
+    settings = ReferenceSettings(workdir, Hardening.preset(profile), tuple(sources), users)
+    return ReferenceSystem(settings)
 
 
 def bench_size(n_docs: int, queries: int, scratch: Path) -> list[dict]:

@@ -201,10 +201,9 @@ def status(folder: Path | None) -> None:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 def serve(folder: Path | None, profile: str, host: str, port: int) -> None:
     """Serve the reference system over HTTP with token auth (data and users from the engagement)."""
-    from playbook.reference.server import serve as serve_reference
+    from playbook.targets.reference import serve_engagement
 
-    engagement = load_engagement(folder or DEMO_TEMPLATE)
-    serve_reference(engagement, profile, host=host, port=port)
+    serve_engagement(load_engagement(folder or DEMO_TEMPLATE), profile, host=host, port=port)
 
 
 @cli.group()

@@ -18,6 +18,7 @@ import pandas as pd
 from playbook.charts import use_offline_renderer
 from playbook.engagement import DEMO_TEMPLATE, DepthBudget, Engagement, load_engagement
 from playbook.evidence import CheckResult, Evidence, write_evidence
+from playbook.golden import GoldenItem, engagement_golden
 from playbook.notebooks import info
 from playbook.targets.spec import parse_spec
 
@@ -70,11 +71,21 @@ class NotebookContext:
         return self._target
 
     def record(self, checks: Iterable[CheckResult]) -> pd.DataFrame:
-        """Write this notebook's evidence file and return the summary table to show."""
+        """Write this notebook's evidence file and return the summary table to show.
+
+        The checks must be exactly the ones the area declares (in any order; they are recorded
+        in the declared order), so no notebook can leave one out of its evidence.
+        """
+        declared = info(self.notebook).declared_checks()
+        ordered = declared.ordered(checks) if declared is not None else list(checks)
         evidence: Evidence = write_evidence(
-            self.run_dir, self.notebook, self.area, self.target_spec, checks
+            self.run_dir, self.notebook, self.area, self.target_spec, ordered
         )
         return evidence.table()
+
+    def golden(self) -> list[GoldenItem]:
+        """The engagement's golden set (empty when there is none; notebook 00 says why)."""
+        return engagement_golden(self.engagement)[0]
 
     def close(self) -> None:
         if self._target is not None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from playbook.errors import PlaybookError, describe_validation_error
 from playbook.notebooks import normalise_notebook_key
+from playbook.sources import DataSource
 from playbook.targets.spec import parse_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -76,13 +77,23 @@ class HttpTarget(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+class FaultProxySettings(_Strict):
+    """Where the fault proxy sits: the team's service sends its model calls to 127.0.0.1:port."""
+
+    port: int = Field(ge=1, le=65535)
+    upstream: str = Field(min_length=1)  # the real endpoint the proxy forwards to
+    stage: Literal["generation", "retrieval"] = "generation"  # the stage behind that hop
+
+
 class TargetConfig(_Strict):
-    """The system under test and how to reach it."""
+    """The system under test, how to reach it, and what it lets the playbook do to it."""
 
     spec: str = "reference:prototype"
     http: HttpTarget | None = None
     switches: dict[str, bool] = Field(default_factory=dict)  # reference only
     ingest_hook: str | None = None  # python:module:callable that re-ingests the target's data
+    fault_proxy: FaultProxySettings | None = None  # http targets: faults on the model hop
+    fault_hook: str | None = None  # python targets: python:module:callable given a switchboard
     logs: str | None = None  # a JSON-lines log file the target writes, for black-box checks
 
     @field_validator("spec")
@@ -93,14 +104,6 @@ class TargetConfig(_Strict):
         except PlaybookError as exc:
             raise ValueError(str(exc)) from None
         return value
-
-
-class DataSource(_Strict):
-    """One upstream source of documents."""
-
-    name: str = Field(min_length=1)
-    path: str = Field(min_length=1)
-    format: Literal["auto", "markdown", "html", "json"] = "auto"
 
 
 class Gate(_Strict):
@@ -141,6 +144,13 @@ class Engagement(_Strict):
             return SAMPLES_DIR / value[len(SAMPLES_PREFIX) :]
         path = Path(value).expanduser()
         return path if path.is_absolute() else self.folder / path
+
+    def resolved_sources(self) -> list[DataSource]:
+        """The data sources with absolute paths, as readers and targets use them."""
+        return [
+            source.model_copy(update={"path": str(self.resolve(source.path))})
+            for source in self.data_sources
+        ]
 
     @property
     def file(self) -> Path:

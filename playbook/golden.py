@@ -6,11 +6,15 @@ import json
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from playbook.errors import PlaybookError, describe_validation_error
+
+if TYPE_CHECKING:
+    from playbook.engagement import Engagement
 
 
 class GoldenItem(BaseModel):
@@ -55,6 +59,20 @@ def load_golden_set(path: Path) -> list[GoldenItem]:
     if not items:
         raise PlaybookError(f"{path}: the golden set is empty (expected one JSON object per line)")
     return items
+
+
+def engagement_golden(engagement: Engagement) -> tuple[list[GoldenItem], str]:
+    """The engagement's golden set, and why it gives none when it does not ('' when it does).
+
+    The one loader of every notebook: a missing or broken golden set is a finding a check
+    reports (scope.golden_set says why), never a crash of the notebook that wanted questions.
+    """
+    if not engagement.golden_set:
+        return [], f"{engagement.file}: field 'golden_set': missing (no golden set declared)"
+    try:
+        return load_golden_set(engagement.resolve(engagement.golden_set)), ""
+    except PlaybookError as exc:
+        return [], str(exc)
 
 
 def sample_golden(items: Sequence[GoldenItem], size: int, seed: int = 0) -> list[GoldenItem]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playbook.errors import PlaybookError
+
+if TYPE_CHECKING:
+    from playbook.checks import AreaChecks
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -19,6 +24,7 @@ class NotebookInfo:
     area: str
     title: str
     after: tuple[str, ...] = ()  # notebooks whose results this one reads
+    checks: str = ""  # the module whose `CHECKS` declares the checks its evidence holds
 
     @property
     def number(self) -> str:
@@ -28,14 +34,22 @@ class NotebookInfo:
     def path(self) -> Path:
         return NOTEBOOKS_DIR / f"{self.name}.ipynb"
 
+    def declared_checks(self) -> AreaChecks | None:
+        """The checks this notebook's evidence must hold, as its area declares them."""
+        return importlib.import_module(self.checks).CHECKS if self.checks else None
+
 
 _DECISIONS = "01_architecture_decisions"
 _GAPS = ("02_data_pipelines", "03_failure_handling", "04_latency", "05_observability")
 SEQUENCE: tuple[NotebookInfo, ...] = (
-    NotebookInfo("00_engagement", "scope", "Engagement and scope"),
-    NotebookInfo(_DECISIONS, "decisions", "Architecture decisions"),
-    NotebookInfo("02_data_pipelines", "data", "Data pipelines", (_DECISIONS,)),
-    NotebookInfo("03_failure_handling", "failure", "Failure handling", (_DECISIONS,)),
+    NotebookInfo("00_engagement", "scope", "Engagement and scope", checks="playbook.gaps.scope"),
+    NotebookInfo(_DECISIONS, "decisions", "Architecture decisions", checks="playbook.decisions"),
+    NotebookInfo(
+        "02_data_pipelines", "data", "Data pipelines", (_DECISIONS,), "playbook.gaps.data"
+    ),
+    NotebookInfo(
+        "03_failure_handling", "failure", "Failure handling", (_DECISIONS,), "playbook.gaps.failure"
+    ),
     NotebookInfo("04_latency", "latency", "Latency", (_DECISIONS,)),
     NotebookInfo("05_observability", "observability", "Observability", (_DECISIONS,)),
     NotebookInfo("06_security_access", "security", "Security and access", (_DECISIONS,)),

@@ -9,8 +9,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
+from playbook.atomic import write_text_atomic
 from playbook.errors import PlaybookError
-from playbook.evidence import write_text_atomic
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "report"
 TEMPLATE_NAME = "playbook_report"

@@ -23,9 +23,10 @@ import papermill
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
+from playbook.atomic import write_json_atomic
 from playbook.engagement import Engagement
 from playbook.errors import PlaybookError
-from playbook.evidence import read_run_evidence, write_json_atomic
+from playbook.evidence import read_run_evidence
 from playbook.notebooks import (
     NOTEBOOKS_DIR,
     SEQUENCE,

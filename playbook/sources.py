@@ -1,19 +1,26 @@
-"""Reading source folders (markdown, html, json, jsonl) into raw records; bad files never raise."""
+"""Data sources: how an engagement declares them, which files they hold, and reading those files
+into raw records (markdown, html, json, jsonl). Bad files never raise; they come back as ReadErrors.
+
+The one home of these rules: notebook 00 counts, the data checks read and the reference system
+ingests exactly the same files.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from bs4 import BeautifulSoup
+from pydantic import BaseModel, ConfigDict, Field
 
-from playbook.engagement import DataSource
-
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+SourceFormat = Literal["auto", "markdown", "html", "json"]
 EXTENSIONS: dict[str, tuple[str, ...]] = {
     "markdown": (".md", ".markdown"),
     "html": (".html", ".htm"),
@@ -26,6 +33,33 @@ _HTML_META = {  # meta name -> record field, as the contract names them
     "groups": "groups",
     "source": "source",
 }
+
+
+class DataSource(BaseModel):
+    """One upstream source of documents: a folder (or one file) in one format."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    path: str = Field(min_length=1)
+    format: SourceFormat = "auto"
+
+
+def scalar_text(value: object) -> str | None:
+    """A YAML or JSON scalar as text (YAML turns ids into ints and dates into datetimes)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.isoformat()  # no zone: fails the UTC format check on purpose
+        return value.astimezone(UTC).strftime(DATE_FORMAT)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    return None
 
 
 @dataclass(frozen=True)
@@ -48,6 +82,17 @@ class SourceRecord:
     def location(self) -> str:
         """The file, with the line for a jsonl record."""
         return f"{self.path}:{self.line}" if self.line else self.path
+
+    @property
+    def declared_id(self) -> str:
+        """The id the record declares, else the one a reader falls back to (the file's)."""
+        return scalar_text(self.fields.get("id")) or self.fallback_id
+
+
+def location_file(location: str) -> str:
+    """The file of a record location (a jsonl record's location ends in `:line`)."""
+    head, colon, line = location.rpartition(":")
+    return head if colon and line.isdigit() else location
 
 
 @dataclass(frozen=True)

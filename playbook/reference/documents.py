@@ -6,11 +6,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
-from playbook.reference.sources import SourceRecord
-
-DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+from playbook.sources import SourceRecord, scalar_text
 
 
 @dataclass(frozen=True)
@@ -54,23 +51,6 @@ class QuarantineEntry:
     reason: str
 
 
-def scalar_text(value: object) -> str | None:
-    """A YAML or JSON scalar as text (YAML turns ids into ints and dates into datetimes)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.isoformat()  # no zone: fails the UTC format check on purpose
-        return value.astimezone(UTC).strftime(DATE_FORMAT)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    return None
-
-
 def lenient_documents(records: Iterable[SourceRecord]) -> list[Document]:
     """What a prototype makes of its input: take whatever is there, fall back, never reject.
 
@@ -80,7 +60,7 @@ def lenient_documents(records: Iterable[SourceRecord]) -> list[Document]:
     documents = []
     for record in records:
         fields = record.fields
-        doc_id = scalar_text(fields.get("id")) or record.fallback_id
+        doc_id = record.declared_id
         body = fields.get("body")
         if not isinstance(body, str):
             body = record.page_text if record.path.endswith((".html", ".htm")) else ""

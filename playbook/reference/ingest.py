@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from playbook.engagement import DataSource
 from playbook.reference.documents import QuarantineEntry, deduplicate, lenient_documents
-from playbook.reference.sources import ReadError, read_sources
 from playbook.reference.store import Store, utc_now
+from playbook.sources import DataSource, ReadError, read_sources
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,12 +44,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from playbook.errors import PlaybookError
 from playbook.loopback import listen
-from playbook.targets.spec import REFERENCE_PROFILES
 
 if TYPE_CHECKING:
-    from playbook.engagement import Engagement
+    from playbook.reference.settings import ReferenceSettings
     from playbook.reference.system import ReferenceSystem
 
 MAX_BODY_BYTES = 16 * 1024
@@ -370,34 +368,26 @@ def start_server(
 
 
 def serve(
-    engagement: Engagement,
-    profile: str,
+    settings: ReferenceSettings,
     host: str = "127.0.0.1",
     port: int = 8080,
-    switches: Mapping[str, bool] | None = None,
-    workdir: Path | None = None,
+    name: str = "the reference system",
 ) -> None:
-    """Build the reference system, ingest the engagement's data and serve it until interrupted.
+    """Build the reference system, ingest its data and serve it until interrupted.
 
-    `switches` None means the engagement's own `target.switches`.
+    The store lives in a temporary folder, removed at the end, unless `settings.workdir` is set.
+    `name` is how the start-up line calls it (`reference:production`).
     """
     from playbook.reference.system import ReferenceSystem
 
-    if profile not in REFERENCE_PROFILES:
-        raise PlaybookError(
-            f"unknown reference profile {profile!r}: expected one of {REFERENCE_PROFILES}"
-        )
     sock = listen(host, port)
     try:
         with tempfile.TemporaryDirectory(prefix="playbook-serve-") as scratch:
-            system = ReferenceSystem.from_engagement(
-                engagement,
-                profile,
-                Path(workdir) if workdir else Path(scratch),
-                switches=engagement.target.switches if switches is None else switches,
-            )
+            workdir = settings.workdir if settings.workdir else Path(scratch)
+            system = ReferenceSystem(settings.but(workdir=workdir))
             try:
                 system.ingest()
+                profile = system.hardening.profile
                 if not system.hardening.authentication and host not in LOOPBACK:
                     logging.getLogger(LOGGER_NAME).warning(
                         "serving %s without authentication on %s: anyone who reaches it is served",
@@ -408,9 +398,8 @@ def serve(
                 # uvicorn names no address when handed a socket; its logger is configured by now.
                 shown = f"[{host}]" if ":" in host else host
                 logging.getLogger("uvicorn.error").info(
-                    "Serving reference:%s%s on http://%s:%d (press CTRL+C to quit)",
-                    profile,
-                    "" if system.hardening.profile == profile else " with changed switches",
+                    "Serving %s on http://%s:%d (press CTRL+C to quit)",
+                    name,
                     shown,
                     sock.getsockname()[1],
                 )

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from playbook.atomic import atomic_file
 from playbook.errors import PlaybookError
-from playbook.evidence import atomic_file
 
 COMPANY = "Northwind Mutual"
 ASSISTANT = "Northwind Assist"

@@ -13,11 +13,9 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, TypeVar
 
-from playbook.decisions import load_decisions
-from playbook.engagement import DataSource, Engagement
+from playbook.faults import FaultPlan, altered_output
 from playbook.reference.answering import (
     NOT_AUTHORISED_TEXT,
     REFUSAL_TEXT,
@@ -27,28 +25,24 @@ from playbook.reference.answering import (
     output_problem,
     relevance,
 )
-from playbook.reference.faults import FaultPlan, altered_output, strike
+from playbook.reference.faults import strike
 from playbook.reference.ingest import IngestReport, run_ingest
-from playbook.reference.llm import LlmConfig, chat
+from playbook.reference.llm import chat
 from playbook.reference.redaction import Redactor
 from playbook.reference.resilience import (
-    BUDGETED_RETRY_POLICY,
-    BreakerSettings,
     ConcurrentCircuitBreaker,
     RetryBudget,
-    RetryPolicy,
-    StageBudgets,
     call_with_budget,
     call_with_retries,
 )
+from playbook.reference.settings import ReferenceSettings
 from playbook.reference.store import Lineage, Passage, Retrieval, Store, VersionInfo, utc_now
-from playbook.reference.switches import Hardening
 from playbook.reference.telemetry import Telemetry, mark_error, trace_id_of
-from playbook.reference.users import EVERYONE, UserDirectory
+from playbook.sources import DataSource
 from playbook.targets.base import Answer
+from playbook.users import EVERYONE
 
 T = TypeVar("T")
-DEFAULT_TOP_K = 5
 CACHE_SIZE = 1_024
 HISTORY_SIZE = 1_000
 STORE_FILE = "reference.sqlite3"
@@ -78,44 +72,28 @@ class FaultEvent:
     kind: str
 
 
-def decided_budgets(engagement: Engagement) -> StageBudgets:
-    """Stage timeouts from the engagement's latency-budget decision (defaults where it is unset)."""
-    budget = load_decisions(engagement.decisions_path).decisions.latency_budget
-    return StageBudgets(
-        retrieval=budget.retrieval_ms / 1000.0, generation=budget.generation_ms / 1000.0
-    )
-
-
 class ReferenceSystem:
     """A small real RAG service over local sources; `ask` never raises."""
 
-    def __init__(
-        self,
-        hardening: Hardening,
-        workdir: Path,
-        sources: Sequence[DataSource],
-        users: UserDirectory,
-        faults: FaultPlan | None = None,
-        budgets: StageBudgets | None = None,
-        llm: LlmConfig | None = None,
-        log_path: Path | None = None,
-        retry_policy: RetryPolicy | None = None,
-        breaker: BreakerSettings | None = None,
-        top_k: int = DEFAULT_TOP_K,
-    ) -> None:
+    def __init__(self, settings: ReferenceSettings) -> None:
+        if settings.workdir is None:
+            raise ValueError("the reference system needs a workdir for its store")
+        self.settings = settings
+        hardening = settings.hardening
+        users = settings.users
         self.hardening = hardening
-        self.workdir = Path(workdir)
+        self.workdir = settings.workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.sources = tuple(sources)
+        self.sources = settings.sources
         self.users = users
-        self.budgets = budgets or StageBudgets()
-        self.retry_policy = retry_policy or BUDGETED_RETRY_POLICY
-        self.breaker_settings = breaker or BreakerSettings()
-        self.llm = llm
-        self.top_k = top_k
+        self.budgets = settings.budgets
+        self.retry_policy = settings.retry_policy
+        self.breaker_settings = settings.breaker
+        self.llm = settings.llm
+        self.top_k = settings.top_k
         self.store = Store(self.workdir / STORE_FILE)
-        self.telemetry = Telemetry(hardening.telemetry, log_path)
-        self._faults = faults or FaultPlan()
+        self.telemetry = Telemetry(hardening.telemetry, settings.log_path)
+        self._faults = settings.faults or FaultPlan()
         self._lock = threading.Lock()
         self._ingest_lock = threading.Lock()
         self._requests = 0
@@ -143,34 +121,6 @@ class ReferenceSystem:
             if hardening.log_redaction
             else None
         )
-
-    @classmethod
-    def from_engagement(
-        cls,
-        engagement: Engagement,
-        profile: str,
-        workdir: Path,
-        switches: Mapping[str, bool] | None = None,
-        **options: Any,
-    ) -> ReferenceSystem:
-        """A system over the engagement's sources and users; `switches` (default: the
-        engagement's `target.switches`) override single switches of the profile's preset."""
-        chosen = engagement.target.switches if switches is None else switches
-        hardening = Hardening.preset(profile).with_switches(chosen)
-        sources = [
-            source.model_copy(update={"path": str(engagement.resolve(source.path))})
-            for source in engagement.data_sources
-        ]
-        users = (
-            UserDirectory.load(engagement.resolve(engagement.users))
-            if engagement.users
-            else UserDirectory()
-        )
-        if "log_path" not in options and engagement.target.logs:
-            options["log_path"] = engagement.resolve(engagement.target.logs)
-        if "budgets" not in options:
-            options["budgets"] = decided_budgets(engagement)
-        return cls(hardening, workdir, sources, users, **options)
 
     # ---- data ----------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from playbook.reference.documents import DATE_FORMAT, Document, QuarantineEntry, scalar_text
-from playbook.reference.sources import SourceRecord
+from playbook.reference.documents import Document, QuarantineEntry
+from playbook.sources import DATE_FORMAT, SourceRecord, scalar_text
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 _ID = re.compile(ID_PATTERN)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from playbook.targets.base import ANSWER_STATUSES, Answer, AnswerStatus, Target
+from playbook.targets.capabilities import capability, why_missing
 from playbook.targets.spec import TargetSpec, parse_spec
 
 if TYPE_CHECKING:
@@ -21,8 +22,10 @@ __all__ = [
     "AnswerStatus",
     "Target",
     "TargetSpec",
+    "capability",
     "connect",
     "parse_spec",
+    "why_missing",
 ]
 
 
@@ -32,11 +35,13 @@ def connect(spec: str | None, engagement: Engagement, workdir: Path | None = Non
     if parsed.kind == "http":
         from playbook.targets.http import HttpTarget
 
-        return HttpTarget(parsed.text, engagement.target.http, source=engagement.file)
+        return HttpTarget(
+            parsed.text, engagement.target.http, source=engagement.file, engagement=engagement
+        )
     if parsed.kind == "python":
         from playbook.targets.python_callable import PythonTarget
 
-        return PythonTarget(parsed.text, search_path=engagement.folder)
+        return PythonTarget(parsed.text, search_path=engagement.folder, engagement=engagement)
     from playbook.targets.reference import ReferenceTarget
 
     return ReferenceTarget.from_engagement(

@@ -41,10 +41,14 @@ import httpx
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from playbook.engagement import ENGAGEMENT_FILE
+from playbook.engagement import ENGAGEMENT_FILE, Engagement
 from playbook.engagement import HttpTarget as HttpTargetConfig
 from playbook.errors import PlaybookError
+from playbook.faultproxy import FaultProxy
 from playbook.targets.base import ANSWER_STATUSES, Answer, AnswerStatus
+from playbook.targets.capabilities import FaultInjection
+from playbook.targets.declared import Declared
+from playbook.targets.proxied_faults import ProxyFaults
 from playbook.targets.spec import parse_spec
 
 REDACTED = "[redacted]"
@@ -159,7 +163,12 @@ def server_timings(document: Any, headers: httpx.Headers) -> dict[str, float]:
 
 
 class HttpTarget:
-    """A Target that posts each question to a URL and maps the JSON reply onto an Answer."""
+    """A Target that posts each question to a URL and maps the JSON reply onto an Answer.
+
+    It offers what its engagement declares: faults through the fault proxy
+    (`target.fault_proxy`, started on first use and stopped on close), the pipeline through the
+    ingest hook, and the logs of `target.logs`.
+    """
 
     def __init__(
         self,
@@ -168,6 +177,7 @@ class HttpTarget:
         *,
         source: str | Path = ENGAGEMENT_FILE,
         transport: httpx.BaseTransport | None = None,
+        engagement: Engagement | None = None,
     ) -> None:
         parsed = parse_spec(spec)
         try:
@@ -183,6 +193,8 @@ class HttpTarget:
         self.url = parsed.value
         self.config = config or HttpTargetConfig()
         self._source = str(source)
+        self._declared = Declared(engagement, self)
+        self._proxy: FaultProxy | None = None
         mapping = self.config.response
         self._answer_path = self._path(mapping.answer, "answer")
         self._sources_path = self._optional_path(mapping.sources, "sources")
@@ -290,9 +302,27 @@ class HttpTarget:
         parts = headers.get("traceparent", "").split("-")
         return parts[1] if len(parts) == 4 else None
 
+    def capability(self, kind: type) -> Any:
+        """Faults through the declared fault proxy; the rest as the engagement declares."""
+        if kind is FaultInjection:
+            settings = self._declared.config.fault_proxy if self._declared.config else None
+            if settings is None:
+                return None
+            if self._proxy is None:
+                self._proxy = FaultProxy(settings.upstream, port=settings.port).start()
+            return ProxyFaults(self._proxy, settings.stage)
+        return self._declared.capability(kind)
+
+    def missing_capability(self, kind: type) -> str:
+        """What engagement.yaml must declare for this target to offer `kind`."""
+        return self._declared.missing(kind)
+
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool and stop the fault proxy this target started."""
         self._client.close()
+        if self._proxy is not None:
+            self._proxy.stop()
+            self._proxy = None
 
 
 def _as_text(value: Any) -> str:

@@ -13,6 +13,7 @@ does not report one.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import sys
@@ -20,11 +21,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playbook.errors import PlaybookError
 from playbook.targets.base import ANSWER_STATUSES, Answer
+from playbook.targets.capabilities import FaultInjection
+from playbook.targets.declared import Declared
 from playbook.targets.spec import parse_spec
+from playbook.targets.switchboard import Switchboard
+
+if TYPE_CHECKING:
+    from playbook.engagement import Engagement
 
 
 def load_callable(spec: str, search_path: Path | None = None) -> Callable[..., Any]:
@@ -85,12 +92,22 @@ def _call_style(function: Callable[..., Any]) -> str:
 
 
 class PythonTarget:
-    """A Target that calls a Python function in this process."""
+    """A Target that calls a Python function in this process.
 
-    def __init__(self, spec: str, search_path: Path | None = None) -> None:
+    It offers what its engagement declares: faults through a switchboard handed to
+    `target.fault_hook` (see `playbook.targets.switchboard`), the pipeline through the ingest
+    hook, and the logs of `target.logs`.
+    """
+
+    def __init__(
+        self, spec: str, search_path: Path | None = None, engagement: Engagement | None = None
+    ) -> None:
         self.spec = parse_spec(spec).text
         self._function = load_callable(spec, search_path)
         self._style = _call_style(self._function)
+        self._search_path = search_path
+        self._declared = Declared(engagement, self)
+        self._switchboard: Switchboard | None = None
 
     def __repr__(self) -> str:
         return f"PythonTarget(spec={self.spec!r})"
@@ -98,13 +115,15 @@ class PythonTarget:
     def ask(self, question: str, user: str | None = None) -> Answer:
         """Call the function; its exceptions and odd return values become error Answers."""
         started = time.perf_counter()
+        numbered = self._switchboard.request() if self._switchboard else contextlib.nullcontext()
         try:
-            if self._style == "keyword":
-                result = self._function(question, user=user)
-            elif self._style == "positional":
-                result = self._function(question, user)
-            else:
-                result = self._function(question)
+            with numbered:
+                if self._style == "keyword":
+                    result = self._function(question, user=user)
+                elif self._style == "positional":
+                    result = self._function(question, user)
+                else:
+                    result = self._function(question)
         except Exception as exc:
             raw = f"{type(exc).__name__}: {exc}"
             return Answer(
@@ -114,6 +133,23 @@ class PythonTarget:
                 error=f"the callable raised {raw}",
             )
         return _to_answer(result, time.perf_counter() - started)
+
+    def capability(self, kind: type) -> Any:
+        """Faults through the declared fault hook; the rest as the engagement declares."""
+        if kind is FaultInjection:
+            hook = self._declared.config.fault_hook if self._declared.config else None
+            if not hook:
+                return None
+            if self._switchboard is None:
+                board = Switchboard()
+                load_callable(hook, self._search_path)(board)
+                self._switchboard = board
+            return self._switchboard
+        return self._declared.capability(kind)
+
+    def missing_capability(self, kind: type) -> str:
+        """What engagement.yaml must declare for this target to offer `kind`."""
+        return self._declared.missing(kind)
 
     def close(self) -> None:
         """Nothing to release: the callable belongs to its module."""

@@ -1,24 +1,88 @@
-"""The embedded reference system as a Target: built from the engagement, ingested on first use."""
+"""The embedded reference system as a Target, with every capability, built from the engagement.
+
+This adapter is the only place where the engagement and the decisions meet the reference system:
+`reference_settings` turns them into the system's own `ReferenceSettings` (its sources, users,
+switches, and stage budgets taken from the latency-budget decision).
+"""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from playbook.faults import STAGE_ONLY, Fault, FaultPlan
+from playbook.sources import DataSource, location_file
 from playbook.targets.base import Answer
+from playbook.targets.capabilities import (
+    Contrast,
+    DataPipeline,
+    DataVersion,
+    DocumentLineage,
+    FaultInjection,
+    History,
+    HistoryItem,
+    IngestHistory,
+    IngestStep,
+    Logs,
+    PipelineRun,
+    Quarantined,
+)
 from playbook.targets.spec import REFERENCE_PROFILES
 
 if TYPE_CHECKING:
     from playbook.engagement import Engagement
+    from playbook.reference.settings import ReferenceSettings
     from playbook.reference.system import ReferenceSystem
 
 
+def reference_settings(
+    engagement: Engagement,
+    profile: str,
+    workdir: Path | None = None,
+    switches: Mapping[str, bool] | None = None,
+    **options: Any,
+) -> ReferenceSettings:
+    """The reference system's settings for `profile` over the engagement's sources and users.
+
+    `switches` (default: the engagement's `target.switches`) override single switches of the
+    profile's preset; stage budgets come from the latency-budget decision; `options` set any
+    other field of `ReferenceSettings` (a model endpoint, a breaker, a retry policy).
+    """
+    from playbook.decisions import load_decisions
+    from playbook.reference.resilience import StageBudgets
+    from playbook.reference.settings import ReferenceSettings
+    from playbook.reference.switches import Hardening
+    from playbook.users import UserDirectory
+
+    chosen = engagement.target.switches if switches is None else switches
+    if "budgets" not in options:
+        budget = load_decisions(engagement.decisions_path).decisions.latency_budget
+        options["budgets"] = StageBudgets(
+            retrieval=budget.retrieval_ms / 1000.0, generation=budget.generation_ms / 1000.0
+        )
+    if "log_path" not in options and engagement.target.logs:
+        options["log_path"] = engagement.resolve(engagement.target.logs)
+    users = (
+        UserDirectory.load(engagement.resolve(engagement.users))
+        if engagement.users
+        else UserDirectory()
+    )
+    return ReferenceSettings(
+        workdir=workdir,
+        hardening=Hardening.preset(profile).with_switches(chosen),
+        sources=tuple(engagement.resolved_sources()),
+        users=users,
+        **options,
+    )
+
+
 class ReferenceTarget:
-    """`reference:prototype` or `reference:production` in-process; `.system` for inner checks.
+    """`reference:prototype` or `reference:production` in-process, offering every capability.
 
     Nothing is built until first use. The workdir is a temporary folder (removed on close)
     unless the caller passes one, which is kept.
@@ -45,8 +109,9 @@ class ReferenceTarget:
         self._workdir = Path(workdir) if workdir else None
         self._scratch: str | None = None
         self._options = options
+        self._settings: ReferenceSettings | None = None
         self._system: ReferenceSystem | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @classmethod
     def from_engagement(
@@ -60,9 +125,22 @@ class ReferenceTarget:
         """The target for `profile` over the engagement; `switches` None means the engagement's."""
         return cls(engagement, profile, workdir, switches, **options)
 
+    def __repr__(self) -> str:
+        return f"ReferenceTarget(spec={self.spec!r}, switches={self.switches})"
+
+    @property
+    def settings(self) -> ReferenceSettings:
+        """The system's settings, without its folder (built once; a bad users file raises)."""
+        with self._lock:
+            if self._settings is None:
+                self._settings = reference_settings(
+                    self.engagement, self.profile, None, self.switches, **self._options
+                )
+            return self._settings
+
     @property
     def system(self) -> ReferenceSystem:
-        """The running system, built and ingested on first access."""
+        """The running system, built and ingested on first access (for this adapter and tests)."""
         with self._lock:
             if self._system is None:
                 from playbook.reference.system import ReferenceSystem
@@ -70,9 +148,7 @@ class ReferenceTarget:
                 if self._workdir is None:
                     self._scratch = tempfile.mkdtemp(prefix="playbook-reference-")
                     self._workdir = Path(self._scratch)
-                system = ReferenceSystem.from_engagement(
-                    self.engagement, self.profile, self._workdir, self.switches, **self._options
-                )
+                system = ReferenceSystem(self.settings.but(workdir=self._workdir))
                 try:
                     system.ingest()
                 except BaseException:
@@ -93,6 +169,21 @@ class ReferenceTarget:
             )
         return system.ask(question, user)
 
+    def capability(self, kind: type) -> Any:
+        """Every capability, from the running system (the pipeline from a twin of it)."""
+        if kind is DataPipeline:
+            return ReferencePipeline(self.settings, self.spec)
+        if kind is Contrast:
+            return ReferenceContrast(self)
+        offers = {
+            IngestHistory: SystemHistory,
+            FaultInjection: ReferenceFaults,
+            Logs: ReferenceLogs,
+            History: ReferenceQueries,
+        }
+        offer = offers.get(kind)
+        return offer(self.system) if offer is not None else None
+
     def close(self) -> None:
         """Close the system and remove the temporary workdir this target made."""
         with self._lock:
@@ -103,3 +194,255 @@ class ReferenceTarget:
                 shutil.rmtree(self._scratch, ignore_errors=True)
                 self._scratch = None
                 self._workdir = None
+
+
+# ---- data --------------------------------------------------------------------------------------
+
+
+class SystemHistory:
+    """The ingest versions and document lineage of a reference system's store."""
+
+    def __init__(self, system: ReferenceSystem) -> None:
+        self._system = system
+
+    def sources(self) -> tuple[DataSource, ...]:
+        return self._system.sources
+
+    def versions(self) -> list[DataVersion]:
+        return [
+            DataVersion(
+                info.version,
+                info.kind,
+                info.finished_at,
+                tuple(info.origins),
+                info.rolled_back_to,
+            )
+            for info in self._system.versions()
+        ]
+
+    def changes(self, version: int) -> Mapping[str, Sequence[str]]:
+        return self._system.store.changes(version)
+
+    def document_ids(self) -> list[str]:
+        return list(self._system.store.document_ids())
+
+    def lineage(self, doc_id: str) -> DocumentLineage | None:
+        found = self._system.lineage(doc_id)
+        if found is None:
+            return None
+        return DocumentLineage(doc_id, found.origin, found.path, found.content_hash, found.version)
+
+
+class ReferencePipeline:
+    """The reference pipeline, exercised on a twin: same settings, copied sources, own store."""
+
+    synchronous = True
+
+    def __init__(self, settings: ReferenceSettings, spec: str) -> None:
+        self._settings = settings
+        preset = settings.hardening.profile
+        self.label = f"reference:{preset}" if preset != "custom" else f"{spec} (custom switches)"
+
+    def sources(self) -> tuple[DataSource, ...]:
+        return self._settings.sources
+
+    def start(self, folder: Path) -> PipelineRun:
+        return ReferenceRun(self._settings, Path(folder))
+
+
+class ReferenceRun:
+    """One exercise on a twin system in `folder`; the target's own system is never touched."""
+
+    synchronous = True
+
+    def __init__(self, settings: ReferenceSettings, folder: Path) -> None:
+        from playbook.reference.system import ReferenceSystem
+
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        self.folder = folder
+        self.twin = ReferenceSystem(
+            settings.but(workdir=folder / "system", log_path=None, faults=None)
+        )
+        users = self.twin.users.users
+        self.probe_user = users[0].id if users else None
+        self._history = SystemHistory(self.twin)
+
+    def ingest(self, name: str, sources: Sequence[DataSource]) -> IngestStep:
+        report = self.twin.ingest(sources)
+        return IngestStep(
+            name=name,
+            version=report.version,
+            read=report.read,
+            added=report.added,
+            changed=report.changed,
+            deleted=report.deleted,
+            unchanged=report.unchanged,
+            quarantined=len(report.quarantined),
+            kept_last_good=report.kept_last_good,
+            duplicates=report.duplicates,
+            errors=tuple(location_file(error.path) for error in report.errors),
+            quarantine=tuple(
+                Quarantined(entry.path, entry.doc_id, entry.check, entry.reason, entry.version)
+                for entry in report.quarantined
+            ),
+            changes=self._changes(report.version),
+            seconds=report.seconds,
+        )
+
+    def _changes(self, version: int) -> dict[str, tuple[str, ...]]:
+        return {kind: tuple(ids) for kind, ids in self.twin.store.changes(version).items()}
+
+    def mark(self, sources: Sequence[DataSource]) -> object:
+        return self.twin.served_version
+
+    def restore(self, token: object, sources: Sequence[DataSource]) -> IngestStep:
+        started = time.perf_counter()
+        self.twin.rollback(int(str(token)))
+        info = self.twin.versions()[-1]
+        return IngestStep(
+            name="rollback",
+            version=info.version,
+            read=None,
+            added=info.added,
+            changed=info.changed,
+            deleted=info.deleted,
+            unchanged=info.unchanged,
+            quarantined=None,
+            changes=self._changes(info.version),
+            seconds=time.perf_counter() - started,
+        )
+
+    def ask(self, question: str, user: str | None) -> Answer:
+        return self.twin.ask(question, user)
+
+    def history(self) -> IngestHistory:
+        return self._history
+
+    def invalid_served(self) -> int:
+        """Served documents that fail the ingest contract's pandera schema, checked afresh."""
+        import pandas as pd
+        from pandera.errors import SchemaErrors
+
+        from playbook.reference.validation import document_schema
+
+        store = self.twin.store
+        rows = [
+            {
+                "id": doc.id,
+                "title": doc.title,
+                "body": doc.body,
+                "updated_at": doc.updated_at,
+                "groups": list(doc.groups),
+            }
+            for doc in (store.document(doc_id) for doc_id in store.document_ids())
+            if doc is not None
+        ]
+        if not rows:
+            return 0
+        try:
+            document_schema(self.twin.users.known_groups).validate(
+                pd.DataFrame(rows, dtype=object), lazy=True
+            )
+        except SchemaErrors as exc:
+            return int(exc.failure_cases["index"].dropna().nunique())
+        return 0
+
+    def close(self) -> None:
+        self.twin.close()
+        for scratch in ("sources", "system"):
+            shutil.rmtree(self.folder / scratch, ignore_errors=True)
+
+
+# ---- faults, logs, history, contrast -----------------------------------------------------------
+
+
+class ReferenceFaults:
+    """The reference system's own injection points (`FaultPlan`) and upstream call counters."""
+
+    isolated = True
+
+    def __init__(self, system: ReferenceSystem) -> None:
+        self.system = system
+        self.route = "the reference system's injection points (retrieval, generation)"
+
+    def supports(self, kind: str, stage: str) -> bool:
+        return STAGE_ONLY.get(kind, stage) == stage
+
+    def apply(self, fault: Fault | None) -> None:
+        self.system.set_faults(FaultPlan.of(fault) if fault else None)
+
+    def reset(self) -> None:
+        self.system.reset()
+
+    def calls(self, stage: str) -> int:
+        return self.system.upstream_calls[stage]
+
+    def mark(self) -> int:
+        return len(self.system.fault_events)
+
+    def first_call_struck(self, mark: int, stage: str) -> bool:
+        events = self.system.fault_events[mark:]
+        return any(event.stage == stage and event.attempt == 0 for event in events)
+
+    def breaker_state(self) -> str | None:
+        return self.system.breaker_state
+
+    def breaker_reset_s(self) -> float | None:
+        return self.system.breaker_settings.reset_timeout
+
+
+class ReferenceLogs:
+    """The reference system's in-memory log (JSON records with telemetry on, strings without)."""
+
+    source = "the reference system's log"
+
+    def __init__(self, system: ReferenceSystem) -> None:
+        self._system = system
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [entry for entry in self._system.logs if isinstance(entry, dict)]
+
+
+class ReferenceQueries:
+    """The reference system's question history, as each user is shown it."""
+
+    def __init__(self, system: ReferenceSystem) -> None:
+        self._system = system
+
+    def history(self, user: str | None) -> list[HistoryItem]:
+        return [
+            HistoryItem(e.user, e.question, e.answer, e.status, e.sources, e.time)
+            for e in self._system.history(user)
+        ]
+
+
+class ReferenceContrast:
+    """The other profile as shipped: production for a prototype or a custom mix, else prototype."""
+
+    def __init__(self, target: ReferenceTarget) -> None:
+        self._target = target
+        exact = target.settings.hardening.profile
+        self.profile = "prototype" if exact == "production" else "production"
+        self.label = f"reference:{self.profile}"
+
+    def open(self, workdir: Path) -> ReferenceTarget:
+        base = self._target
+        return ReferenceTarget(base.engagement, self.profile, Path(workdir), {}, **base._options)
+
+
+def serve_engagement(
+    engagement: Engagement, profile: str, host: str = "127.0.0.1", port: int = 8080
+) -> None:
+    """`playbook serve`: the reference system for `profile` over the engagement, over HTTP."""
+    from playbook.reference.server import serve
+
+    if profile not in REFERENCE_PROFILES:
+        from playbook.errors import PlaybookError
+
+        raise PlaybookError(
+            f"unknown reference profile {profile!r}: expected one of {REFERENCE_PROFILES}"
+        )
+    settings = reference_settings(engagement, profile)
+    changed = "" if settings.hardening.profile == profile else " with changed switches"
+    serve(settings, host=host, port=port, name=f"reference:{profile}{changed}")

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from playbook.decisions import Decisions, compare_decisions, compare_styler, save_decisions
+from playbook.decisions.compare import compare_decisions, compare_styler
+from playbook.decisions.files import save_decisions
+from playbook.decisions.model import Decisions
 from playbook.engagement import create_engagement
 from playbook.errors import PlaybookError
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from playbook.decisions import (
-    NOT_MADE,
-    Decisions,
-    Problem,
+from playbook.decisions.consistency import (
+    CHECKS,
     check_confirmed_by_checks,
     check_file_valid,
     check_freshness_vs_cadence,
@@ -17,8 +15,9 @@ from playbook.decisions import (
     check_required_made,
     check_retry_vs_amplification,
     consistency_checks,
-    load_decisions_text,
 )
+from playbook.decisions.files import NOT_MADE, Problem, load_decisions_text
+from playbook.decisions.model import Decisions
 
 from .conftest import changed
 
@@ -32,6 +31,36 @@ def test_the_demo_decisions_pass_every_check(demo: Decisions):
         assert check.decision, check.id
         assert check.expected, check.id
         assert check.observed is not None, check.id
+
+
+def test_the_declared_checks_are_the_ones_returned_in_the_same_order(demo: Decisions):
+    for decisions in (demo, Decisions()):
+        results = consistency_checks(decisions, [])
+        assert CHECKS.ids == tuple(result.id for result in results)
+        assert CHECKS.ordered(results) == results
+        for declared, result in zip(CHECKS, results, strict=True):
+            assert (result.title, result.unit, result.remedy) == (
+                declared.title,
+                declared.unit,
+                declared.remedy,
+            )
+
+
+def test_expectations_that_depend_on_the_decisions_are_stated_by_each_run(demo: Decisions):
+    tight = changed(demo, "latency_budget", p95_ms=3100)
+    assert check_latency_budget_sum(tight).expected == "<= 3100 ms (the end-to-end p95 budget)"
+    every_id = [decision.id for decision in demo.all_decisions()]
+    assert "answer-citations" in every_id
+    assert check_file_valid(demo, []).decision == ",".join(every_id)
+    accepted = [decision_id for decision_id in every_id if decision_id != "ownership"]
+    confirmed = check_confirmed_by_checks(changed(demo, "ownership", status="proposed"))
+    assert confirmed.expected == f"{len(accepted)} of {len(accepted)} accepted decisions"
+    assert confirmed.decision == ",".join(accepted)
+    nothing_accepted = check_confirmed_by_checks(Decisions())
+    assert (nothing_accepted.expected, nothing_accepted.decision) == (
+        "0 of 0 accepted decisions",
+        "",
+    )
 
 
 @pytest.mark.parametrize(

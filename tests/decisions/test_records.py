@@ -1,15 +1,16 @@
-"""Decision records: MADR sections, the latest status of confirming checks, where they go."""
+"""Decision records: MADR sections, a round trip back to the model, the latest status of
+confirming checks, and which records are rewritten."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from playbook.decisions import (
-    Decisions,
-    decisions_location,
+from playbook.decisions.files import decisions_location
+from playbook.decisions.model import Decisions
+from playbook.decisions.records import (
     latest_statuses,
     load_records,
-    save_decisions,
+    parse_record,
     update_records_after_run,
     write_records,
 )
@@ -61,6 +62,37 @@ def test_confirmation_lists_checks_and_their_latest_status(demo: Decisions, tmp_
     assert "| `decisions.latency_budget_sum` | not run yet |" in text
 
 
+def test_decisions_survive_a_round_trip_through_the_markdown_records(
+    demo: Decisions, tmp_path: Path
+):
+    edited = changed(demo, "update_cadence", warn_after_hours=30.5, status="superseded")
+    edited = changed(edited, "ownership", handover_date=None, consequences=["a\nb"])
+    write_records(edited, tmp_path / "adr")
+    back = load_records(tmp_path / "adr")
+    assert back.ok, back.problems
+    assert back.decisions == edited
+    assert back.decisions != demo
+
+
+def test_an_empty_decision_renders_and_reads_back_as_empty(tmp_path: Path):
+    [record, *_] = write_records(Decisions(), tmp_path / "adr")
+    text = record.read_text()
+    assert "_Not recorded yet._" in text and "No check confirms this decision yet" in text
+    data = parse_record(text)
+    assert data["context"] == "" and data["options"] == [] and data["confirmed_by"] == []
+    assert load_records(tmp_path / "adr").decisions == Decisions()
+
+
+def test_a_record_without_front_matter_is_named_as_a_problem(demo: Decisions, tmp_path: Path):
+    folder = tmp_path / "adr"
+    write_records(demo, folder)
+    (folder / "0005-latency-budget.md").write_text("# just prose\n")
+    back = load_records(folder)
+    assert any(problem.field == "0005-latency-budget.md" for problem in back.problems)
+    assert any(problem.field == "latency-budget" for problem in back.problems)
+    assert back.decisions.data_location == demo.data_location
+
+
 def test_records_are_updated_with_the_statuses_of_a_run(engagement: Engagement, tmp_path: Path):
     run_dir = tmp_path / "runs" / "r1"
     write_evidence(
@@ -96,21 +128,6 @@ def test_the_bundled_demo_engagement_is_never_written(tmp_path: Path):
     location = decisions_location(demo_engagement, run_dir)
     assert location.bundled and run_dir in location.path.parents
     assert sorted(path.name for path in TEMPLATES_DIR.rglob("*")) == before
-
-
-def test_a_team_engagement_saves_into_its_own_folder(engagement: Engagement, tmp_path: Path):
-    location = decisions_location(engagement, tmp_path / "run")
-    assert not location.bundled
-    assert location.path == location.source == engagement.folder / "decisions.yaml"
-    assert location.adr == engagement.folder / "adr"
-
-
-def test_current_decisions_prefer_the_saved_copy(demo: Decisions, tmp_path: Path):
-    location = decisions_location(load_engagement(DEMO_TEMPLATE), tmp_path / "run")
-    assert location.current().decisions == demo
-    saved = changed(demo, "latency_budget", p95_ms=4100)
-    save_decisions(saved, location.path)
-    assert location.current().decisions == saved
 
 
 def test_no_decisions_file_means_no_records(engagement: Engagement, tmp_path: Path):

@@ -9,7 +9,8 @@ import yaml
 from playbook.engagement import DEMO_TEMPLATE, load_engagement
 from playbook.reference.server import start_server
 from playbook.reference.system import ReferenceSystem
-from playbook.reference.users import UserDirectory
+from playbook.targets.reference import reference_settings
+from playbook.users import UserDirectory
 from tests.e2e.conftest import playbook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.service]
@@ -18,8 +19,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.service]
 @pytest.fixture
 def served_demo(tmp_path):
     """The demo's reference system, production profile, served on 127.0.0.1."""
-    system = ReferenceSystem.from_engagement(
-        load_engagement(DEMO_TEMPLATE), "production", tmp_path / "server"
+    system = ReferenceSystem(
+        reference_settings(load_engagement(DEMO_TEMPLATE), "production", tmp_path / "server")
     )
     system.ingest()
     with start_server(system) as server:

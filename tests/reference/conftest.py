@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from playbook.reference.settings import ReferenceSettings
 from playbook.reference.switches import Hardening
 from playbook.reference.system import ReferenceSystem
-from playbook.reference.users import UserDirectory
+from playbook.users import UserDirectory
 
 from .world import build_world, sources_of
 
@@ -32,13 +33,14 @@ def make_system(world: Path, tmp_path: Path) -> Iterator[SystemFactory]:
         switches = options.pop("switches", {})
         hardening = Hardening.preset(profile).with_switches(switches)
         workdir = tmp_path / f"system-{len(built)}"
-        system = ReferenceSystem(
-            hardening,
-            workdir,
-            options.pop("sources", sources_of(world)),
-            UserDirectory.load(world / "users.yaml"),
+        settings = ReferenceSettings(
+            workdir=workdir,
+            hardening=hardening,
+            sources=options.pop("sources", sources_of(world)),
+            users=UserDirectory.load(world / "users.yaml"),
             **options,
         )
+        system = ReferenceSystem(settings)
         built.append(system)
         if ingest:
             system.ingest()

@@ -7,8 +7,9 @@ import time
 import pytest
 
 from playbook.errors import PlaybookError
+from playbook.faults import Fault, FaultPlan
 from playbook.reference.answering import DEGRADED_LABEL
-from playbook.reference.faults import Fault, FaultPlan, RateLimited, ServerError
+from playbook.reference.faults import RateLimited, ServerError
 from playbook.reference.resilience import BreakerSettings, RetryPolicy, StageBudgets
 from playbook.reference.resilience import call_with_retries as retried
 

@@ -51,7 +51,7 @@ def test_without_telemetry_there_are_no_spans_no_metrics_and_only_print_lines(ma
 
 
 def test_failures_are_marked_with_error_type_on_the_spans(make_system) -> None:
-    from playbook.reference.faults import Fault, FaultPlan
+    from playbook.faults import Fault, FaultPlan
 
     system = make_system("production", faults=FaultPlan.of(Fault("exception", "generation")))
     answer = system.ask(QUESTION, "u-sam")

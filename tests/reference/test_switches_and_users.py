@@ -8,7 +8,7 @@ import pytest
 
 from playbook.errors import PlaybookError
 from playbook.reference.switches import SWITCH_HELP, SWITCHES, Hardening
-from playbook.reference.users import UserDirectory
+from playbook.users import UserDirectory
 
 
 def test_prototype_has_every_switch_off_and_production_every_switch_on() -> None:

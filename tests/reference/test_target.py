@@ -11,7 +11,7 @@ import yaml
 from playbook.engagement import SAMPLES_DIR, load_engagement
 from playbook.reference.system import ReferenceSystem
 from playbook.targets.base import Target
-from playbook.targets.reference import ReferenceTarget
+from playbook.targets.reference import ReferenceTarget, reference_settings
 
 from .world import record, write
 
@@ -117,7 +117,7 @@ def test_bundled_demo_engagement_ingests_and_answers(tmp_path: Path, profile: st
     from playbook.engagement import DEMO_TEMPLATE
 
     engagement = load_engagement(DEMO_TEMPLATE)
-    with ReferenceSystem.from_engagement(engagement, profile, tmp_path) as system:
+    with ReferenceSystem(reference_settings(engagement, profile, tmp_path)) as system:
         report = system.ingest()
         assert report.read > 0 and not report.errors
         assert report.ingested + len(report.quarantined) + report.duplicates == report.read

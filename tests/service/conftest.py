@@ -12,6 +12,7 @@ import yaml
 from playbook.engagement import Engagement, load_engagement
 from playbook.reference.server import RunningServer, start_server
 from playbook.reference.system import ReferenceSystem
+from playbook.targets.reference import reference_settings
 
 TOKENS = {"u-alice": "tok-alice-7c1d", "u-bob": "tok-bob-92fa", "u-hana": "tok-hana-4e03"}
 TOKEN_ENV = {user: f"PLAYBOOK_TEST_TOKEN_{user[2:].upper()}" for user in TOKENS}
@@ -116,7 +117,7 @@ def serve(engagement: Engagement, tmp_path_factory: pytest.TempPathFactory) -> I
     def start(profile: str) -> RunningServer:
         if profile not in running:
             workdir = tmp_path_factory.mktemp(f"served-{profile}")
-            system = ReferenceSystem.from_engagement(engagement, profile, workdir)
+            system = ReferenceSystem(reference_settings(engagement, profile, workdir))
             system.ingest()
             running[profile] = start_server(system)
         return running[profile]

@@ -16,8 +16,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 
-from playbook.engagement import Engagement, load_engagement
-from playbook.faultproxy import FaultProxy
+from playbook.engagement import Engagement
 from playbook.gaps import failure
 from playbook.golden import GoldenItem
 from playbook.reference.llm import LlmConfig
@@ -25,8 +24,8 @@ from playbook.reference.resilience import BreakerSettings, StageBudgets
 from playbook.reference.server import start_server
 from playbook.reference.system import ReferenceSystem
 from playbook.targets.http import HttpTarget
-from playbook.targets.reference import ReferenceTarget
-from tests.gaps.test_failure_world import DECISIONS, settings
+from playbook.targets.reference import ReferenceTarget, reference_settings
+from tests.gaps.failure.world import DECISIONS, settings
 
 from .conftest import GOLDEN
 
@@ -80,6 +79,20 @@ def model() -> Iterator[str]:
     sock.close()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def proxied(engagement: Engagement, model: str, log: Path | None = None) -> Engagement:
+    """The engagement with a fault proxy declared on a free port in front of `model`."""
+    changes = {"target__fault_proxy": {"port": free_port(), "upstream": model}}
+    if log is not None:
+        changes["target__logs"] = str(log)
+    return engagement.with_overrides(**changes)
+
+
 def both_routes(engagement: Engagement, model: str, profile: str, tmp_path: Path, kinds):
     """The same faults through the injection points and through the proxy; both matrices.
 
@@ -98,31 +111,33 @@ def both_routes(engagement: Engagement, model: str, profile: str, tmp_path: Path
         **options,
     )
     try:
-        in_process = failure.run_fault_matrix(
-            local, ITEMS, failure.fault_route(local, engagement), config
-        )
+        in_process = failure.run_fault_matrix(local, ITEMS, config)
     finally:
         local.close()
     log = tmp_path / "served.log.jsonl"
-    with FaultProxy(model, seed=3) as proxy:
-        system = ReferenceSystem.from_engagement(
+    declared = proxied(engagement, model, log)
+    proxy_url = f"http://127.0.0.1:{declared.target.fault_proxy.port}"
+    system = ReferenceSystem(
+        reference_settings(
             engagement,
             profile,
             tmp_path / "served",
             switches=NO_CACHE,
-            llm=LlmConfig(proxy.url, "stub"),
+            llm=LlmConfig(proxy_url, "stub"),
             log_path=log,
             **options,
         )
-        system.ingest()
-        try:
-            with start_server(system) as server:
-                remote = HttpTarget(f"{server.url}/v1/ask", engagement.target.http)
-                route = failure.ProxyFaults(proxy, "generation", log)
-                over_http = failure.run_fault_matrix(remote, ITEMS, route, config)
+    )
+    system.ingest()
+    try:
+        with start_server(system) as server:
+            remote = HttpTarget(f"{server.url}/v1/ask", engagement.target.http, engagement=declared)
+            try:
+                over_http = failure.run_fault_matrix(remote, ITEMS, config)
+            finally:
                 remote.close()
-        finally:
-            system.close()
+    finally:
+        system.close()
     return in_process, over_http
 
 
@@ -168,56 +183,54 @@ def test_the_proxy_route_cannot_inject_empty_retrieval_and_says_so(
 def test_the_breaker_is_inferred_through_the_proxy_from_calls_that_never_arrive(
     engagement, model, profile, expected, tmp_path, tokens_in_env
 ) -> None:
-    with FaultProxy(model) as proxy:
-        system = ReferenceSystem.from_engagement(
-            engagement, profile, tmp_path, llm=LlmConfig(proxy.url, "stub"), **OPTIONS
+    declared = proxied(engagement, model)
+    proxy_url = f"http://127.0.0.1:{declared.target.fault_proxy.port}"
+    system = ReferenceSystem(
+        reference_settings(
+            engagement, profile, tmp_path, llm=LlmConfig(proxy_url, "stub"), **OPTIONS
         )
-        system.ingest()
-        try:
-            with start_server(system) as server:
-                remote = HttpTarget(f"{server.url}/v1/ask", engagement.target.http)
-                route = failure.ProxyFaults(proxy, "generation")
+    )
+    system.ingest()
+    try:
+        with start_server(system) as server:
+            remote = HttpTarget(f"{server.url}/v1/ask", engagement.target.http, engagement=declared)
+            try:
                 config = replace(settings(), recovery_wait_s=3.0)
-                episode = failure.run_breaker_episode(remote, ITEMS, route, config)
+                episode = failure.run_breaker_episode(remote, ITEMS, config)
+            finally:
                 remote.close()
-        finally:
-            system.close()
+    finally:
+        system.close()
     check = failure.check_circuit_breaker(episode)
     assert episode.inferred and check.status == expected, check.detail
     assert "inferred from upstream calls" in check.detail
 
 
 def test_an_http_target_without_proxy_settings_is_skipped_with_what_to_set(engagement) -> None:
-    remote = HttpTarget("http://127.0.0.1:9/v1/ask", engagement.target.http)
+    remote = HttpTarget("http://127.0.0.1:9/v1/ask", engagement.target.http, engagement=engagement)
     try:
-        route = failure.fault_route(remote, engagement)
-        matrix = failure.run_fault_matrix(remote, ITEMS, route, settings())
+        matrix = failure.run_fault_matrix(remote, ITEMS, settings())
+        table = failure.route_table(remote)
     finally:
         remote.close()
-    assert route.injector is None and "fault_proxy_port" in route.reason
+    assert "target.fault_proxy" in matrix.skipped
+    assert table.loc["fault route", "value"] == "none"
     assert failure.check_graceful_degradation(matrix, DECISIONS).status == "skip"
 
 
-def test_an_http_target_with_proxy_settings_gets_a_proxy_on_that_port(
+def test_an_http_target_with_proxy_settings_gets_a_proxy_on_that_port_and_stops_it(
     engagement, model, tmp_path
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    (tmp_path / "engagement.yaml").write_text(
-        engagement.file.read_text().replace('"spec": "reference:production"', '"logs": "t.log"')
-    )
-    with_logs = load_engagement(tmp_path)
-    remote = HttpTarget("http://127.0.0.1:9/v1/ask", engagement.target.http)
-    route = failure.fault_route(remote, with_logs, proxy_port=port, upstream=model)
+    declared = proxied(engagement, model, tmp_path / "t.log")
+    port = declared.target.fault_proxy.port
+    remote = HttpTarget("http://127.0.0.1:9/v1/ask", engagement.target.http, engagement=declared)
     try:
-        assert route.proxy is not None and route.proxy.url == f"http://127.0.0.1:{port}"
-        assert route.injector.log_source == str(tmp_path / "t.log")
-        assert (
-            route.describe()
-            .loc["fault route", "value"]
-            .startswith(f"fault proxy http://127.0.0.1:{port}")
-        )
+        table = failure.route_table(remote)
+        assert table.loc["fault route", "value"].startswith(f"fault proxy http://127.0.0.1:{port}")
+        assert table.loc["logs read", "value"] == str(tmp_path / "t.log")
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            pass  # the proxy listens while the target is open
     finally:
-        route.close()
         remote.close()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass

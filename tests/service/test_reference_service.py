@@ -8,12 +8,12 @@ import socket
 import httpx
 import pytest
 
-from playbook.reference.faults import Fault, FaultPlan
+from playbook.faults import Fault, FaultPlan
 from playbook.reference.server import MAX_BODY_BYTES, start_server
 from playbook.reference.system import ReferenceSystem
 from playbook.targets import connect
 from playbook.targets.http import HttpTarget
-from playbook.targets.reference import ReferenceTarget
+from playbook.targets.reference import ReferenceTarget, reference_settings
 
 from .conftest import GOLDEN, SALARY, SALARY_MARKER, TOKENS, closed_port
 
@@ -209,7 +209,7 @@ def test_a_target_that_never_replies_times_out_as_an_error_answer(engagement):
 def test_a_token_set_in_the_environment_never_appears_in_logs_or_answers(
     engagement, tokens_in_env, tmp_path, caplog, capfd
 ):
-    system = ReferenceSystem.from_engagement(engagement, "production", tmp_path / "system")
+    system = ReferenceSystem(reference_settings(engagement, "production", tmp_path / "system"))
     system.ingest()
     answers = []
     with (

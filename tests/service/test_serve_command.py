@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from playbook.errors import PlaybookError
-from playbook.reference.server import listen, serve
+from playbook.loopback import listen
+from playbook.targets.reference import serve_engagement
 
 from .conftest import SALARY, SALARY_MARKER, TOKENS, closed_port
 
@@ -22,8 +23,8 @@ SCRIPT = """
 import sys
 from pathlib import Path
 from playbook.engagement import load_engagement
-from playbook.reference.server import serve
-serve(load_engagement(Path(sys.argv[1])), sys.argv[2], port=int(sys.argv[3]))
+from playbook.targets.reference import serve_engagement
+serve_engagement(load_engagement(Path(sys.argv[1])), sys.argv[2], port=int(sys.argv[3]))
 print("stopped cleanly")
 """
 
@@ -83,9 +84,9 @@ def test_a_port_in_use_is_a_playbook_error_naming_it(engagement):
         with pytest.raises(PlaybookError, match=f"127.0.0.1:{port}"):
             listen("127.0.0.1", port)
         with pytest.raises(PlaybookError, match="--port"):
-            serve(engagement, "production", port=port)
+            serve_engagement(engagement, "production", port=port)
 
 
 def test_an_unknown_profile_is_a_playbook_error(engagement):
     with pytest.raises(PlaybookError, match="staging"):
-        serve(engagement, "staging", port=closed_port())
+        serve_engagement(engagement, "staging", port=closed_port())

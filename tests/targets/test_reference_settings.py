@@ -1,12 +1,14 @@
-"""Stage timeouts of the reference system come from the latency-budget decision."""
+"""The reference adapter configures the system from the engagement: stage timeouts come from the
+latency-budget decision, switches from the profile and the engagement."""
 
 import shutil
 
 import yaml
 
 from playbook.engagement import DEMO_TEMPLATE, load_engagement
-from playbook.reference.faults import Fault, FaultPlan
-from playbook.reference.system import ReferenceSystem, decided_budgets
+from playbook.faults import Fault, FaultPlan
+from playbook.reference.system import ReferenceSystem
+from playbook.targets.reference import reference_settings
 
 
 def engagement_with_generation_budget(tmp_path, generation_ms: int):
@@ -19,7 +21,9 @@ def engagement_with_generation_budget(tmp_path, generation_ms: int):
 
 
 def test_the_decided_stage_budgets_become_the_timeouts(tmp_path):
-    budgets = decided_budgets(engagement_with_generation_budget(tmp_path, 1200))
+    budgets = reference_settings(
+        engagement_with_generation_budget(tmp_path, 1200), "production"
+    ).budgets
     assert budgets.generation == 1.2
     assert budgets.retrieval == 0.3
 
@@ -30,10 +34,36 @@ def test_a_generation_slower_than_its_decided_budget_is_cut_off(tmp_path):
     statuses = {}
     for generation_ms in (200, 1500):
         engagement = engagement_with_generation_budget(tmp_path, generation_ms)
-        system = ReferenceSystem.from_engagement(engagement, "production", tmp_path / "w")
+        system = ReferenceSystem(reference_settings(engagement, "production", tmp_path / "w"))
         system.ingest()
         system.set_faults(slow)
         statuses[generation_ms] = system.ask(question, "u-alice").status
         system.close()
         shutil.rmtree(tmp_path / "w")
     assert statuses == {200: "degraded", 1500: "ok"}
+
+
+def test_engagement_switches_override_the_preset_and_sources_are_resolved(tmp_path):
+    folder = tmp_path / "switched"
+    shutil.copytree(DEMO_TEMPLATE, folder)
+    engagement = load_engagement(folder).with_overrides(target__switches={"cache": False})
+    settings = reference_settings(engagement, "production")
+    assert settings.hardening.cache is False and settings.hardening.access_filter is True
+    assert settings.workdir is None
+    assert all(source.path.startswith("/") for source in settings.sources)
+    assert settings.users.get("u-alice") is not None
+
+
+def test_the_reference_system_imports_nothing_of_the_engagement_or_the_decisions():
+    import ast
+    from pathlib import Path
+
+    import playbook.reference
+
+    # The system under test shares only the Answer type it returns with the playbook.
+    forbidden = ("playbook.engagement", "playbook.decisions", "playbook.gaps", "playbook.targets")
+    for path in Path(playbook.reference.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module != "playbook.targets.base":
+                module = node.module or ""
+                assert not module.startswith(forbidden), f"{path.name} imports {module}"

@@ -3,7 +3,7 @@
 A contract is inferred from the records of each source (`infer_contract`), stored as JSON
 (`save_contract`, `load_contract`), and compared with the records of an upstream drop
 (`compare_contract`), which lists every way the drop drifts from it (`Drift`). The ingest exercise
-(`playbook.gaps.data_exercise`) uses it to find the drop's drifted documents.
+(`playbook.gaps.data.exercise`) uses it to find the drop's drifted documents.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from playbook.atomic import write_json_atomic
 from playbook.errors import PlaybookError, describe_validation_error
-from playbook.evidence import write_json_atomic
 
 if TYPE_CHECKING:
-    from playbook.reference.sources import SourceRecord
+    from playbook.sources import SourceRecord
 
 CONTRACT_FILE = "data_contract.json"
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")

@@ -4,17 +4,12 @@
 validation probes, a source change, a deletion, the upstream drop, and a rollback; it asks golden
 questions before, during and after the drop and records everything it observed in a
 `PipelineExercise` (or says why it could not run: `Unavailable`). The checks of
-`playbook.gaps.data` are plain functions over that result.
+`playbook.gaps.data.checks` are plain functions over that result.
 
-- the reference target is exercised on a *twin* of its system (same switches, same users) over a
-  copy of its sources in the notebook's work folder, so neither the target nor the sources change;
-- any other target needs an ingest hook (`target.ingest_hook: python:module:callable`), called as
-  `hook(sources: list[DataSource])` to re-ingest the target's data from those folders. The hook
-  may return a mapping with counts (`read`, `added`, `changed`, `deleted`, `unchanged`,
-  `quarantined`); without one, the checks that need per-document outcomes are skipped.
-
-Without an ingest hook, `trace_citations` still traces the sources the target's answers cite.
-`quality_table` summarises answer quality per pipeline and drill phase.
+The pipeline is the target's `DataPipeline` capability, run over copies of its sources in the
+notebook's work folder: the reference system exercises a twin of itself, a team's system its
+ingest hook. A pipeline whose run shows its per-document history (`PipelineRun.history()`) is
+judged document by document; one seen only through its answers is judged on counts and answers.
 """
 
 from __future__ import annotations
@@ -26,17 +21,15 @@ import secrets
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-import pandas as pd
 import yaml
 
-from playbook.engagement import DataSource, DepthBudget, Engagement
-from playbook.errors import PlaybookError
-from playbook.gaps.data_contract import (
+from playbook.engagement import DepthBudget, Engagement
+from playbook.gaps.data.contract import (
     CONTRACT_FILE,
     DataContract,
     Drift,
@@ -45,19 +38,25 @@ from playbook.gaps.data_contract import (
     load_contract,
     save_contract,
 )
-from playbook.golden import GoldenItem, load_golden_set
+from playbook.gaps.data.lineage import CitationTrace, LineageRecord, trace_citations, trace_lineage
+from playbook.golden import GoldenItem, engagement_golden
+from playbook.sources import DataSource, location_file, read_sources
 from playbook.targets.base import Answer, Target
-
-if TYPE_CHECKING:
-    from playbook.reference.sources import SourceRecord
-    from playbook.reference.system import ReferenceSystem
+from playbook.targets.capabilities import (
+    Contrast,
+    DataPipeline,
+    DocumentLineage,
+    IngestStep,
+    PipelineRun,
+    capability,
+    why_missing,
+)
 
 DEFAULT_DROP = "samples:corpus_v2"
 PROBE_SOURCE = "playbook-probes"
 PHASES = ("before", "during", "after")
 PROBE_QUESTION = "What is the freshness probe code?"
 ARRIVAL_ATTEMPTS = 20  # asks after an ingest before a change counts as not arrived
-_LINE_SUFFIX = re.compile(r":\d+$")
 
 Outcome = Literal["hit", "wrong", "empty"]
 # One invalid document per rule of the ingest contract: the rule and how the probe breaks it.
@@ -72,64 +71,6 @@ INVALID_PROBES: dict[str, str] = {
 
 # ---------------------------------------------------------------------------------------------
 # What the exercise records
-
-
-@dataclass(frozen=True)
-class Served:
-    """One served document: where it came from and which ingest version brought its content."""
-
-    doc_id: str
-    path: str
-    content_hash: str
-    version: int
-
-
-@dataclass(frozen=True)
-class Quarantined:
-    """A document the pipeline refused, as its report named it."""
-
-    path: str
-    doc_id: str | None
-    check: str
-    reason: str
-    version: int | None
-
-
-@dataclass(frozen=True)
-class IngestStep:
-    """One ingest (or rollback) of the exercise: the pipeline's report and what it got wrong.
-
-    Counts are None when the pipeline does not report them (an ingest hook that returns nothing).
-    """
-
-    name: str
-    version: int | None
-    read: int | None
-    added: int | None
-    changed: int | None
-    deleted: int | None
-    unchanged: int | None
-    quarantined: int | None
-    kept_last_good: int | None = None
-    duplicates: int = 0
-    errors: tuple[str, ...] = ()  # files that could not be read
-    quarantine: tuple[Quarantined, ...] = ()
-    changes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    misclassified: tuple[str, ...] = ()
-    seconds: float = 0.0
-
-    @property
-    def ingested(self) -> int | None:
-        """Documents of this ingest that are served: added, changed or unchanged."""
-        parts = (self.added, self.changed, self.unchanged)
-        return None if any(part is None for part in parts) else sum(parts)  # type: ignore[misc]
-
-    @property
-    def counts_add_up(self) -> bool | None:
-        """Whether every read document is accounted for: ingested + quarantined (+ overwritten)."""
-        if self.read is None or self.ingested is None or self.quarantined is None:
-            return None
-        return self.ingested + self.quarantined + self.duplicates == self.read
 
 
 @dataclass(frozen=True)
@@ -179,18 +120,6 @@ class ChangeArrival:
 
 
 @dataclass(frozen=True)
-class LineageRecord:
-    """One cited source of one answer, and whether it traces to a file and an ingest version."""
-
-    phase: str
-    doc_id: str
-    path: str | None
-    version: int | None
-    traced: bool
-    reason: str = ""
-
-
-@dataclass(frozen=True)
 class Unavailable:
     """Why the exercise could not run: `skip` (not measurable here) or `error` (it broke)."""
 
@@ -225,10 +154,6 @@ class PipelineExercise:
         """The step with this name, if the exercise ran it."""
         return next((step for step in self.steps if step.name == name), None)
 
-    def quality(self) -> pd.DataFrame:
-        """Per phase: questions, hit rate and the shares of wrong and empty answers."""
-        return quality_table([self])
-
 
 Exercise = PipelineExercise | Unavailable
 
@@ -262,56 +187,32 @@ def run_exercise(
     budget: DepthBudget,
     upstream_drop: str = DEFAULT_DROP,
     data_contract: str = "",
-    profile: str | None = None,
 ) -> Exercise:
     """Run the scripted ingest sequence on the target's pipeline, or say why it cannot run.
 
     `upstream_drop` is a folder with one subfolder per data source (named like the source) whose
     files replace or add to that source's files. `data_contract` is a stored contract (JSON); empty
-    means one inferred from the sources before the drop and saved in the work folder. `profile`
-    (reference targets only) exercises that preset instead of the target's own switches.
+    means one inferred from the sources before the drop and saved in the work folder.
     """
+    pipeline = capability(target, DataPipeline)
+    if pipeline is None:
+        return Unavailable(why_missing(target, DataPipeline))
     drop = _drop_folder(engagement, upstream_drop)
-    try:
-        golden = _golden(engagement)
-    except PlaybookError as exc:
-        return Unavailable(f"cannot measure answer quality: {exc}", "error")
+    golden, problem = engagement_golden(engagement)
+    if problem:
+        return Unavailable(f"cannot measure answer quality: {problem}", "error")
     contract = load_contract(engagement.resolve(data_contract)) if data_contract else None
-    system = _reference_system(target)
-    pipeline: _Pipeline
-    if system is not None:
-        from playbook.reference.switches import Hardening
-
-        hardening = Hardening.preset(profile) if profile else system.hardening
-        preset = hardening.profile
-        label = f"reference:{preset}" if preset != "custom" else f"{target.spec} (custom switches)"
-        folder = Path(workdir) / f"exercise-{'custom' if preset == 'custom' else preset}"
-        pipeline = _ReferencePipeline(system, hardening, folder)
-        sources = list(system.sources)
-    elif engagement.target.ingest_hook:
-        from playbook.targets.python_callable import load_callable
-
-        hook = load_callable(engagement.target.ingest_hook, search_path=engagement.folder)
-        sources = [
-            source.model_copy(update={"path": str(engagement.resolve(source.path))})
-            for source in engagement.data_sources
-        ]
-        pipeline = _HookPipeline(hook, target, Path(workdir) / "exercise-hook", sources)
-        label = target.spec
-    else:
-        return Unavailable(
-            f"{target.spec} is not the reference system and engagement.yaml gives no "
-            "target.ingest_hook (python:module:callable) to re-ingest its data"
-        )
+    folder = Path(workdir) / f"exercise-{_slug(pipeline.label)}"
+    run = pipeline.start(folder)
     result: Exercise
     try:
         limits = ExerciseLimits.from_budget(budget)
-        exercise = _Exercise(pipeline, label, sources, drop, golden, contract, limits)
-        result = exercise.run()
+        sources = pipeline.sources()
+        result = _Exercise(run, pipeline.label, sources, drop, golden, contract, limits).run()
     except Exception as exc:  # a broken pipeline is a finding, not a crash of the notebook
         result = Unavailable(f"the exercise failed: {type(exc).__name__}: {exc}", "error")
     try:
-        pipeline.close()
+        run.close()
     except Exception as exc:  # the team's pipeline may be left serving the drill's copies
         result = Unavailable(
             f"re-ingesting the declared sources after the drill failed: "
@@ -329,17 +230,19 @@ def companion_exercise(
     upstream_drop: str = DEFAULT_DROP,
     data_contract: str = "",
 ) -> Exercise | None:
-    """For a reference target, the same exercise on the other preset profile (None otherwise).
-
-    A custom mix of switches is compared with the full production profile.
-    """
-    system = _reference_system(target)
-    if system is None:
+    """The same exercise on the target's other profile, where it has one (None otherwise)."""
+    contrast = capability(target, Contrast)
+    if contrast is None:
         return None
-    other = "production" if system.hardening.profile != "production" else "prototype"
-    return run_exercise(
-        target, engagement, workdir, budget, upstream_drop, data_contract, profile=other
-    )
+    other = contrast.open(Path(workdir) / "contrast")
+    try:
+        return run_exercise(other, engagement, workdir, budget, upstream_drop, data_contract)
+    finally:
+        other.close()
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-").lower() or "pipeline"
 
 
 def _drop_folder(engagement: Engagement, upstream_drop: str) -> Path | Unavailable:
@@ -360,263 +263,13 @@ def _drop_folder(engagement: Engagement, upstream_drop: str) -> Path | Unavailab
     return folder
 
 
-def _golden(engagement: Engagement) -> list[GoldenItem]:
-    if not engagement.golden_set:
-        raise PlaybookError(f"{engagement.file}: field 'golden_set': missing (no golden set)")
-    return load_golden_set(engagement.resolve(engagement.golden_set))
-
-
-def _reference_system(target: Target) -> ReferenceSystem | None:
-    from playbook.targets.reference import ReferenceTarget
-
-    return target.system if isinstance(target, ReferenceTarget) else None
-
-
-def _file_of(path: str) -> str:
-    """The file of a record location (a jsonl record's location ends in `:line`)."""
-    return _LINE_SUFFIX.sub("", path)
-
-
-class _Pipeline:
-    """What the exercise needs from a pipeline; the reference and the hook pipelines give it."""
-
-    visible = False  # per-document outcomes (served documents, changes, quarantine) are visible
-    synchronous = False  # an ingest is served once it returns (no index refresh to wait for)
-    folder: Path
-
-    def ingest(self, name: str, sources: Sequence[DataSource]) -> IngestStep:
-        raise NotImplementedError
-
-    def mark(self, sources: Sequence[DataSource]) -> object:
-        """Remember the served state, so `restore` can go back to it."""
-        raise NotImplementedError
-
-    def restore(self, token: object, sources: Sequence[DataSource]) -> IngestStep:
-        raise NotImplementedError
-
-    def ask(self, question: str, user: str | None) -> Answer:
-        raise NotImplementedError
-
-    def served(self) -> dict[str, Served] | None:
+def served_documents(run: PipelineRun) -> dict[str, DocumentLineage] | None:
+    """Every served document of a run and where it came from; None for a black box."""
+    history = run.history()
+    if history is None:
         return None
-
-    def lineage_of(self, doc_id: str) -> LineageRecord | None:
-        return None
-
-    def invalid_served(self) -> int | None:
-        return None
-
-    def asker(self, golden: Sequence[GoldenItem]) -> str | None:
-        return next((item.user for item in golden if item.user), None)
-
-    def close(self) -> None:
-        """Release the pipeline and remove the scratch copies (the findings are in the result)."""
-        for scratch in ("sources", "system", "last-good"):
-            shutil.rmtree(self.folder / scratch, ignore_errors=True)
-
-
-class _ReferencePipeline(_Pipeline):
-    """A twin of the reference target's system over copied sources, with its own store."""
-
-    visible = True
-    synchronous = True
-
-    def __init__(self, system: ReferenceSystem, hardening: Any, folder: Path) -> None:
-        from playbook.reference.system import ReferenceSystem
-
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        self.folder = folder
-        self.twin = ReferenceSystem(
-            hardening,
-            folder / "system",
-            system.sources,
-            system.users,
-            budgets=system.budgets,
-            llm=system.llm,
-            top_k=system.top_k,
-        )
-
-    def ingest(self, name: str, sources: Sequence[DataSource]) -> IngestStep:
-        report = self.twin.ingest(sources)
-        return IngestStep(
-            name=name,
-            version=report.version,
-            read=report.read,
-            added=report.added,
-            changed=report.changed,
-            deleted=report.deleted,
-            unchanged=report.unchanged,
-            quarantined=len(report.quarantined),
-            kept_last_good=report.kept_last_good,
-            duplicates=report.duplicates,
-            errors=tuple(_file_of(error.path) for error in report.errors),
-            quarantine=tuple(
-                Quarantined(entry.path, entry.doc_id, entry.check, entry.reason, entry.version)
-                for entry in report.quarantined
-            ),
-            changes=self._changes(report.version),
-            seconds=report.seconds,
-        )
-
-    def _changes(self, version: int) -> dict[str, tuple[str, ...]]:
-        return {kind: tuple(ids) for kind, ids in self.twin.store.changes(version).items()}
-
-    def mark(self, sources: Sequence[DataSource]) -> object:
-        return self.twin.served_version
-
-    def restore(self, token: object, sources: Sequence[DataSource]) -> IngestStep:
-        started = time.perf_counter()
-        self.twin.rollback(int(str(token)))
-        info = self.twin.versions()[-1]
-        return IngestStep(
-            name="rollback",
-            version=info.version,
-            read=None,
-            added=info.added,
-            changed=info.changed,
-            deleted=info.deleted,
-            unchanged=info.unchanged,
-            quarantined=None,
-            changes=self._changes(info.version),
-            seconds=time.perf_counter() - started,
-        )
-
-    def ask(self, question: str, user: str | None) -> Answer:
-        return self.twin.ask(question, user)
-
-    def served(self) -> dict[str, Served]:
-        result = {}
-        for doc_id in self.twin.store.document_ids():
-            lineage = self.twin.lineage(doc_id)
-            if lineage is not None:
-                result[doc_id] = Served(doc_id, lineage.path, lineage.content_hash, lineage.version)
-        return result
-
-    def lineage_of(self, doc_id: str) -> LineageRecord:
-        return _system_lineage(self.twin, doc_id)
-
-    def invalid_served(self) -> int:
-        """Served documents that fail the ingest contract's pandera schema, checked afresh."""
-        from pandera.errors import SchemaErrors
-
-        from playbook.reference.validation import document_schema
-
-        store = self.twin.store
-        rows = [
-            {
-                "id": doc.id,
-                "title": doc.title,
-                "body": doc.body,
-                "updated_at": doc.updated_at,
-                "groups": list(doc.groups),
-            }
-            for doc in (store.document(doc_id) for doc_id in store.document_ids())
-            if doc is not None
-        ]
-        if not rows:
-            return 0
-        try:
-            document_schema(self.twin.users.known_groups).validate(
-                pd.DataFrame(rows, dtype=object), lazy=True
-            )
-        except SchemaErrors as exc:
-            return int(exc.failure_cases["index"].dropna().nunique())
-        return 0
-
-    def asker(self, golden: Sequence[GoldenItem]) -> str | None:
-        users = self.twin.users.users
-        return users[0].id if users else super().asker(golden)
-
-    def close(self) -> None:
-        self.twin.close()
-        super().close()
-
-
-class _HookPipeline(_Pipeline):
-    """A team's own pipeline, driven through its ingest hook and measured through its answers."""
-
-    def __init__(
-        self,
-        hook: Callable[..., Any],
-        target: Target,
-        folder: Path,
-        originals: Sequence[DataSource],
-    ) -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        self.hook = hook
-        self.target = target
-        self.folder = folder
-        self.originals = list(originals)
-        self.touched = False
-
-    def ingest(self, name: str, sources: Sequence[DataSource]) -> IngestStep:
-        started = time.perf_counter()
-        self.touched = True
-        counts = _hook_counts(self.hook(list(sources)))
-        return IngestStep(
-            name=name,
-            version=None,
-            read=counts["read"],
-            added=counts["added"],
-            changed=counts["changed"],
-            deleted=counts["deleted"],
-            unchanged=counts["unchanged"],
-            quarantined=counts["quarantined"],
-            seconds=time.perf_counter() - started,
-        )
-
-    def mark(self, sources: Sequence[DataSource]) -> object:
-        snapshot = self.folder / "last-good"
-        shutil.rmtree(snapshot, ignore_errors=True)
-        for source in sources:
-            shutil.copytree(source.path, snapshot / source.name)
-        return snapshot
-
-    def restore(self, token: object, sources: Sequence[DataSource]) -> IngestStep:
-        # an ingest hook has no rollback: re-ingest the sources as they were before the drop
-        snapshot = Path(str(token))
-        for source in sources:
-            shutil.rmtree(source.path)
-            shutil.copytree(snapshot / source.name, source.path)
-        return self.ingest("rollback", sources)
-
-    def ask(self, question: str, user: str | None) -> Answer:
-        return self.target.ask(question, user)
-
-    def close(self) -> None:
-        # the drill fed the team's pipeline copies: give it its declared sources back
-        try:
-            if self.touched:
-                self.hook(list(self.originals))
-        finally:
-            super().close()
-
-
-def _system_lineage(system: ReferenceSystem, doc_id: str, phase: str = "") -> LineageRecord:
-    """A served document's file and ingest version, checked to exist."""
-    lineage = system.lineage(doc_id)
-    if lineage is None:
-        return LineageRecord(phase, doc_id, None, None, False, "not a served document")
-    problems = []
-    if not lineage.path or not Path(_file_of(lineage.path)).is_file():
-        problems.append(f"source file {lineage.path or '(none)'} does not exist")
-    if lineage.version not in {info.version for info in system.versions()}:
-        problems.append(f"ingest version {lineage.version} is not recorded")
-    return LineageRecord(
-        phase, doc_id, lineage.path, lineage.version, not problems, "; ".join(problems)
-    )
-
-
-def _hook_counts(result: object) -> dict[str, int | None]:
-    counts: dict[str, int | None] = {}
-    for name in ("read", "added", "changed", "deleted", "unchanged", "quarantined"):
-        value = result.get(name) if isinstance(result, Mapping) else getattr(result, name, None)
-        if isinstance(value, list | tuple):
-            value = len(value)
-        counts[name] = value if isinstance(value, int) and not isinstance(value, bool) else None
-    return counts
+    found = {doc_id: history.lineage(doc_id) for doc_id in history.document_ids()}
+    return {doc_id: lineage for doc_id, lineage in found.items() if lineage is not None}
 
 
 class _Exercise:
@@ -624,7 +277,7 @@ class _Exercise:
 
     def __init__(
         self,
-        pipeline: _Pipeline,
+        pipeline: PipelineRun,
         label: str,
         sources: Sequence[DataSource],
         drop: Path | Unavailable,
@@ -640,6 +293,7 @@ class _Exercise:
         self.contract = contract
         self.limits = limits
         self.folder = pipeline.folder
+        self.visible = pipeline.history() is not None
         self.token = secrets.token_hex(3)
         self.probe_dir = self.folder / "sources" / PROBE_SOURCE
         self.sources = self._copy_sources(sources)
@@ -667,12 +321,10 @@ class _Exercise:
         return copies
 
     def run(self) -> PipelineExercise:
-        from playbook.reference.sources import read_sources
-
         before_records, _ = read_sources(self.sources)
         ids_by_file: dict[str, set[str]] = defaultdict(set)
         for record in before_records:
-            ids_by_file[_file_of(record.path)].add(_declared_id(record))
+            ids_by_file[location_file(record.path)].add(record.declared_id)
         contract_path = None
         if self.contract is None:
             self.contract = infer_contract(before_records)
@@ -680,13 +332,15 @@ class _Exercise:
         drop_files = self._drop_files()
         affected = {doc for path in drop_files.values() for doc in ids_by_file.get(path, ())}
         questions = self._questions(affected)
-        user = self.pipeline.asker(self.golden)
+        user = self.pipeline.probe_user or next(
+            (item.user for item in self.golden if item.user), None
+        )
 
         self._ingest("baseline", None)
         self._ask_phase("before", questions)
         self._ingest("re-ingest, nothing changed", {})
-        if self.pipeline.visible:
-            self.last_good_served = _hashes(self.pipeline.served())
+        if self.visible:
+            self.last_good_served = _hashes(served_documents(self.pipeline))
         last_good = self.pipeline.mark(self.sources)
         probes, valid_served = self._probe_step(user)
         arrival = self._change_step(user)
@@ -701,11 +355,11 @@ class _Exercise:
         self.steps.append(self.pipeline.restore(last_good, self.sources))
         rollback_exact = None
         if self.last_good_served is not None:
-            rollback_exact = _hashes(self.pipeline.served()) == self.last_good_served
+            rollback_exact = _hashes(served_documents(self.pipeline)) == self.last_good_served
         self._ask_phase("after", questions)
         return PipelineExercise(
             label=self.label,
-            visible=self.pipeline.visible,
+            visible=self.visible,
             steps=tuple(self.steps),
             asked=tuple(self.asked),
             probes=tuple(probes),
@@ -730,11 +384,12 @@ class _Exercise:
         `touched` maps file paths to `modified` (content changed), `rewritten` (file replaced,
         content may be equal), `removed` or `added`; None means no expectation (the baseline).
         """
-        before = self.pipeline.served()
+        before = served_documents(self.pipeline)
         step = self.pipeline.ingest(name, self.sources)
         if touched is not None:
             if before is not None:
-                problems = _misclassified(before, self.pipeline.served() or {}, step, touched)
+                after = served_documents(self.pipeline) or {}
+                problems = _misclassified(before, after, step, touched)
             else:
                 problems = _count_problems(step, touched)
             step = replace(step, misclassified=tuple(problems))
@@ -766,15 +421,17 @@ class _Exercise:
 
     def _trace(self, phase: str, answer: Answer) -> None:
         for doc_id in answer.sources:
-            record = self.pipeline.lineage_of(doc_id) or self._trace_in_files(doc_id)
+            history = self.pipeline.history()
+            if history is not None:
+                record = trace_lineage(history, doc_id)
+            else:
+                record = self._trace_in_files(doc_id)
             self.lineage.append(replace(record, phase=phase))
 
     def _trace_in_files(self, doc_id: str) -> LineageRecord:
         if self.declared is None:
-            from playbook.reference.sources import read_sources
-
             records, _ = read_sources(self.sources)
-            self.declared = {_declared_id(record): record.location for record in records}
+            self.declared = {record.declared_id: record.location for record in records}
         path = self.declared.get(doc_id)
         if path is None:
             return LineageRecord("", doc_id, None, None, False, "no source file declares it")
@@ -784,11 +441,11 @@ class _Exercise:
         paths = {rule: self._write_invalid_probe(rule) for rule in INVALID_PROBES}
         self._write_fresh_probe(f"A{self.token}")
         step = self._ingest("validation probes", None)
-        served = self.pipeline.served()
-        served_files = {_file_of(item.path) for item in (served or {}).values()}
+        served = served_documents(self.pipeline)
+        served_files = {location_file(item.path) for item in (served or {}).values()}
         results = []
         for rule, path in paths.items():
-            entry = next((q for q in step.quarantine if _file_of(q.path) == str(path)), None)
+            entry = next((q for q in step.quarantine if location_file(q.path) == str(path)), None)
             if served is not None:
                 indexed = str(path) in served_files
             else:  # seen through answers only: a probe with no text to quote may go unseen
@@ -893,8 +550,6 @@ class _Exercise:
     def _drop_step(
         self, drop_files: Mapping[str, str]
     ) -> tuple[list[Drift], set[str], set[str] | None, set[str] | None]:
-        from playbook.reference.sources import read_sources
-
         assert self.drop is not None
         contract = self.contract or DataContract(sources={})
         drop_sources = [
@@ -904,11 +559,12 @@ class _Exercise:
         ]
         records, errors = read_sources(drop_sources)
         unreadable = [
-            (error.origin, drop_files.get(_file_of(error.path), error.path)) for error in errors
+            (error.origin, drop_files.get(location_file(error.path), error.path))
+            for error in errors
         ]
         drift = compare_contract(contract, records, unreadable)
         drifted = {path for _, path in unreadable} | {
-            drop_files.get(_file_of(record.path), record.path)
+            drop_files.get(location_file(record.path), record.path)
             for record in records
             if compare_contract(contract, [record], [])
         }
@@ -922,31 +578,25 @@ class _Exercise:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(dropped, target)
         step = self._ingest("upstream drop", touched)
-        served = self.pipeline.served()
+        served = served_documents(self.pipeline)
         reached = reported = None
         if served is not None:
             reached = {
-                _file_of(item.path)
+                location_file(item.path)
                 for item in served.values()
-                if item.version == step.version and _file_of(item.path) in drifted
+                if item.version == step.version and location_file(item.path) in drifted
             }
-            flagged = {_file_of(entry.path) for entry in step.quarantine} | set(step.errors)
+            flagged = {location_file(entry.path) for entry in step.quarantine} | set(step.errors)
             reported = drifted & flagged
         return drift, drifted, reached, reported
 
 
-def _hashes(served: Mapping[str, Served] | None) -> dict[str, str]:
+def _hashes(served: Mapping[str, DocumentLineage] | None) -> dict[str, str]:
     return {doc_id: item.content_hash for doc_id, item in (served or {}).items()}
 
 
 def _utc_text() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _declared_id(record: SourceRecord) -> str:
-    from playbook.reference.documents import scalar_text
-
-    return scalar_text(record.fields.get("id")) or record.fallback_id
 
 
 def _write_markdown(path: Path, meta: Mapping[str, Any], body: str) -> Path:
@@ -962,8 +612,8 @@ def _outcome(answer: Answer, item: GoldenItem) -> Outcome:
 
 
 def _misclassified(
-    before: Mapping[str, Served],
-    after: Mapping[str, Served],
+    before: Mapping[str, DocumentLineage],
+    after: Mapping[str, DocumentLineage],
     step: IngestStep,
     touched: Mapping[str, str],
 ) -> list[str]:
@@ -971,10 +621,10 @@ def _misclassified(
     changes = {kind: set(ids) for kind, ids in step.changes.items()}
     added, changed = changes.get("added", set()), changes.get("changed", set())
     deleted, kept = changes.get("deleted", set()), changes.get("kept_last_good", set())
-    refused = {_file_of(entry.path) for entry in step.quarantine} | set(step.errors)
+    refused = {location_file(entry.path) for entry in step.quarantine} | set(step.errors)
     problems = []
     for doc_id, served in sorted(before.items()):
-        file = _file_of(served.path)
+        file = location_file(served.path)
         what = touched.get(file)
         if what is None:
             if doc_id in added | changed | deleted:
@@ -988,7 +638,7 @@ def _misclassified(
             problems.append(f"{doc_id}: its content changed, yet it was reported unchanged")
     for doc_id in sorted(added):
         item = after.get(doc_id)
-        if item is None or touched.get(_file_of(item.path)) != "added":
+        if item is None or touched.get(location_file(item.path)) != "added":
             problems.append(f"{doc_id}: reported added, but no new document was written")
     return problems
 
@@ -1013,102 +663,11 @@ def _count_problems(step: IngestStep, touched: Mapping[str, str]) -> list[str]:
     return problems
 
 
-# ---------------------------------------------------------------------------------------------
-# Lineage of a target that is not the reference system and has no ingest hook
-
-
-def trace_citations(target: Target, engagement: Engagement, budget: DepthBudget) -> Exercise:
-    """Ask golden questions and trace each cited source: through the reference system's own
-    lineage, or else to a file of the engagement's declared sources."""
-    from playbook.golden import sample_golden
-    from playbook.reference.sources import read_sources
-
-    try:
-        golden = _golden(engagement)
-    except PlaybookError as exc:
-        return Unavailable(f"cannot ask golden questions: {exc}", "error")
-    sources = [
-        source.model_copy(update={"path": str(engagement.resolve(source.path))})
-        for source in engagement.data_sources
-    ]
-    system = _reference_system(target)
-    records, _ = read_sources(sources) if system is None else ([], [])
-    declared = {_declared_id(record): record.location for record in records}
-    answerable = [item for item in golden if item.answerable]
-    deadline = time.monotonic() + max(10.0, budget.seconds * 10)
-    traced: list[LineageRecord] = []
-    for item in sample_golden(answerable, budget.questions):
-        if time.monotonic() > deadline:
-            break
-        for doc_id in target.ask(item.question, item.user).sources:
-            if system is not None:
-                traced.append(_system_lineage(system, doc_id, "before"))
-                continue
-            path = declared.get(doc_id)
-            traced.append(
-                LineageRecord(
-                    "before",
-                    doc_id,
-                    path,
-                    None,
-                    path is not None,
-                    "ingest version not visible" if path else "no declared source file holds it",
-                )
-            )
-    return _citations_only(target.spec, traced)
-
-
-def _citations_only(label: str, records: Sequence[LineageRecord]) -> PipelineExercise:
-    return PipelineExercise(
-        label=label,
-        visible=False,
-        steps=(),
-        asked=(),
-        probes=(),
-        valid_probe_served=None,
-        arrival=ChangeArrival(False, None, 0, "no ingest hook"),
-        deletion_removed=False,
-        drift=(),
-        drifted_paths=(),
-        reached_index=None,
-        reported=None,
-        served_invalid=None,
-        rollback_exact=None,
-        lineage=tuple(records),
-        drop=None,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Answer quality per drill phase
-
-
-def quality_table(exercises: Iterable[Exercise | None]) -> pd.DataFrame:
-    """Per pipeline and phase: questions, hit rate, and the shares of wrong and empty answers."""
-    rows = []
-    for exercise in exercises:
-        if not isinstance(exercise, PipelineExercise):
-            continue
-        for phase in PHASES:
-            answers = [q for q in exercise.asked if q.phase == phase]
-            if not answers:
-                continue
-            count = Counter(q.outcome for q in answers)
-            affected = [q for q in answers if q.affected]
-            rows.append(
-                {
-                    "pipeline": exercise.label,
-                    "phase": phase,
-                    "questions": len(answers),
-                    "hit rate": round(count["hit"] / len(answers), 3),
-                    "wrong": round(count["wrong"] / len(answers), 3),
-                    "empty": round(count["empty"] / len(answers), 3),
-                    "hit rate on dropped documents": round(
-                        sum(q.outcome == "hit" for q in affected) / len(affected), 3
-                    )
-                    if affected
-                    else None,
-                }
-            )
-    columns = ["pipeline", "phase", "questions", "hit rate", "wrong", "empty"]
-    return pd.DataFrame(rows, columns=[*columns, "hit rate on dropped documents"])
+def lineage_source(
+    exercise: Exercise, target: Target, engagement: Engagement, budget: DepthBudget
+) -> CitationTrace | Unavailable:
+    """The citations the exercise traced when it ran, else those of the target's own answers."""
+    if isinstance(exercise, PipelineExercise) and exercise.lineage:
+        return CitationTrace(exercise.label, exercise.lineage)
+    traced = trace_citations(target, engagement, budget)
+    return traced if isinstance(traced, CitationTrace) else Unavailable(traced, "error")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from playbook.faults import MALFORMED, NONSENSE
 from playbook.gaps.failure import classify, raw_failure_reason
 from playbook.golden import GoldenItem
 from playbook.reference.answering import REFUSAL_TEXT, SEARCH_DOWN_TEXT
-from playbook.reference.faults import MALFORMED, NONSENSE
 from playbook.targets.base import Answer
 
 LEAVE = GoldenItem(id="g1", question="How many days of leave?", gold_docs=("HB-001",))

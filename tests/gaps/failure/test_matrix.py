@@ -12,8 +12,9 @@ import pytest
 from playbook.engagement import DEMO_TEMPLATE, Engagement, load_engagement
 from playbook.gaps import failure
 from playbook.reference.resilience import RetryPolicy
+from playbook.targets.reference import ReferenceFaults
 
-from .test_failure_world import (
+from .world import (
     DECISIONS,
     build_engagement,
     golden,
@@ -48,14 +49,13 @@ def target(engagement: Engagement, tmp_path: Path):
 def only(engagement: Engagement, target, *kinds: str, episode: bool = False, rates=(1.0, 0.3)):
     config = replace(settings(), kinds=kinds, rates=rates)
     items = golden(engagement)
-    route = failure.fault_route(target, engagement)
-    matrix = failure.run_fault_matrix(target, items, route, config)
+    matrix = failure.run_fault_matrix(target, items, config)
     checks = {
         check.id: check
         for check in failure.failure_checks(
             matrix,
             failure.run_breaker_episode(
-                target, [i for i in items if i.id in matrix.control], route, config
+                target, [i for i in items if i.id in matrix.control], config
             )
             if episode
             else failure.BreakerEpisode(target=target.spec, route="", skipped="not run"),
@@ -164,7 +164,7 @@ def test_cells_are_isolated_so_an_open_breaker_does_not_hide_the_next_fault(
         return [o.upstream_calls for o in matrix.observations if o.kind == "nonsense"]
 
     isolated = generation_calls()
-    monkeypatch.setattr(failure.ReferenceFaults, "reset", lambda self: None)
+    monkeypatch.setattr(ReferenceFaults, "reset", lambda self: None)
     leaking = generation_calls()
     assert isolated and all(calls == 1 for calls in isolated)
     assert leaking and all(calls == 0 for calls in leaking)
@@ -173,9 +173,7 @@ def test_cells_are_isolated_so_an_open_breaker_does_not_hide_the_next_fault(
 def test_the_matrix_stops_at_its_time_budget(engagement, target) -> None:
     config = replace(settings(), max_seconds=0.0)
     made = target("prototype")
-    matrix = failure.run_fault_matrix(
-        made, golden(engagement), failure.fault_route(made, engagement), config
-    )
+    matrix = failure.run_fault_matrix(made, golden(engagement), config)
     assert matrix.cells and all(cell.skipped == "time budget spent" for cell in matrix.cells)
     assert not matrix.observations
 
@@ -190,12 +188,11 @@ def test_a_target_without_a_fault_route_is_skipped_with_the_reason(engagement) -
         def close(self) -> None:
             pass
 
-    route = failure.fault_route(Callable(), engagement)
-    matrix = failure.run_fault_matrix(Callable(), golden(engagement), route, settings())
-    episode = failure.run_breaker_episode(Callable(), [], route, settings())
+    matrix = failure.run_fault_matrix(Callable(), golden(engagement), settings())
+    episode = failure.run_breaker_episode(Callable(), [], settings())
     checks = failure.failure_checks(matrix, episode, DECISIONS)
     assert {check.status for check in checks} == {"skip"}
-    assert "fault proxy" in checks[0].detail
+    assert "target.fault_hook" in checks[0].detail
 
 
 def test_on_the_bundled_demo_data_prototype_fails_and_production_passes(tmp_path: Path) -> None:

@@ -103,19 +103,17 @@ def reference_target(
 def run(
     target: Any,
     engagement: Engagement,
-    route: Any = None,
     decisions: Decisions = DECISIONS,
     episode: bool = True,
     config: failure.FaultSettings | None = None,
 ) -> Run:
     """Run the matrix (and the breaker episode) on `target` and evaluate every check."""
-    chosen = route if route is not None else failure.fault_route(target, engagement)
     items = golden(engagement)
     config = config or settings(decisions)
-    matrix = failure.run_fault_matrix(target, items, chosen, config)
+    matrix = failure.run_fault_matrix(target, items, config)
     control = [item for item in items if item.id in matrix.control]
     if episode:
-        breaker = failure.run_breaker_episode(target, control, chosen, config)
+        breaker = failure.run_breaker_episode(target, control, config)
     else:
         breaker = failure.BreakerEpisode(target=target.spec, route="", skipped="not run")
     checks = failure.failure_checks(matrix, breaker, decisions)

@@ -1,4 +1,5 @@
-"""A damaged or partly filled decisions.yaml loads what is valid and names each invalid field."""
+"""decisions.yaml: a damaged or partly filled file loads what is valid and names each invalid
+field; saving keeps a backup; a run reads and saves where the engagement allows."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from playbook.decisions import (
+from playbook.decisions.files import (
     NOT_MADE,
-    REQUIRED_DECISIONS,
-    Decisions,
     backup_path,
+    decisions_location,
     decisions_yaml,
     load_decisions,
     save_decisions,
 )
+from playbook.decisions.model import REQUIRED_DECISIONS, Decisions
+from playbook.engagement import DEMO_TEMPLATE, Engagement, load_engagement
 from playbook.errors import PlaybookError
 
 from .conftest import DEMO_DECISIONS, changed
@@ -151,3 +153,29 @@ def test_written_file_starts_with_a_header_and_keeps_decision_ids_as_keys(demo: 
     assert text.startswith("# Architecture decisions")
     for decision_id in REQUIRED_DECISIONS:
         assert f"\n{decision_id}:\n" in text
+
+
+def test_decisions_survive_a_round_trip_through_yaml(demo: Decisions, tmp_path: Path):
+    edited = changed(demo, "latency_budget", p95_ms=3100, time_to_first_token_ms=700)
+    edited = changed(edited, "data_location", context="line one\nline two: with a colon")
+    path = save_decisions(edited, tmp_path / "decisions.yaml")
+    loaded = load_decisions(path)
+    assert loaded.ok, loaded.problems
+    assert loaded.decisions == edited
+    assert loaded.decisions != demo
+    assert "context: |-\n    line one\n    line two: with a colon" in path.read_text()
+
+
+def test_a_team_engagement_saves_into_its_own_folder(engagement: Engagement, tmp_path: Path):
+    location = decisions_location(engagement, tmp_path / "run")
+    assert not location.bundled
+    assert location.path == location.source == engagement.folder / "decisions.yaml"
+    assert location.adr == engagement.folder / "adr"
+
+
+def test_current_decisions_prefer_the_saved_copy(demo: Decisions, tmp_path: Path):
+    location = decisions_location(load_engagement(DEMO_TEMPLATE), tmp_path / "run")
+    assert location.current().decisions == demo
+    saved = changed(demo, "latency_budget", p95_ms=4100)
+    save_decisions(saved, location.path)
+    assert location.current().decisions == saved

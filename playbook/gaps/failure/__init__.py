@@ -1,0 +1,101 @@
+"""Failure handling (notebook 03): inject faults, classify what users see, hold it to policy.
+
+A fault matrix crosses fault kinds (hang, added latency, exception, 429 with Retry-After, 5xx,
+malformed output, nonsense output, empty retrieval) with the stage they strike (retrieval,
+generation) and a rate; each cell asks a seeded sample of golden questions and classifies every
+answer. Faults reach the target through its `FaultInjection` capability: the reference system's
+injection points, the fault proxy on an HTTP service's model hop, or the switchboard a Python
+target routes its upstream calls through. A target that offers none is recorded as `skip`, with
+what its engagement must declare.
+
+The stages live in their own modules: `classify` (what the user was shown), `matrix` (the fault
+matrix), `breaker` (the breaker episode), `tables` (what it amounts to), `checks` (the verdicts);
+`playbook.charts.failure` draws them. The names a notebook uses are gathered here.
+"""
+
+from playbook.gaps.failure.breaker import BreakerEpisode, BreakerPoint, run_breaker_episode
+from playbook.gaps.failure.checks import (
+    CHECKS,
+    MIN_RECOVERED_SHARE,
+    check_circuit_breaker,
+    check_graceful_degradation,
+    check_latency_under_fault,
+    check_log_completeness,
+    check_no_raw_failures,
+    check_output_validation,
+    check_retry_amplification,
+    check_transient_recovery,
+    failure_checks,
+)
+from playbook.gaps.failure.classify import (
+    GRACEFUL,
+    KIND_LABELS,
+    KINDS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    Outcome,
+    classify,
+    raw_failure_reason,
+)
+from playbook.gaps.failure.matrix import (
+    CellResult,
+    FaultMatrix,
+    FaultSettings,
+    Observation,
+    contrast_matrix,
+    control_questions,
+    fault_settings,
+    planned_cells,
+    route_table,
+    run_fault_matrix,
+)
+from playbook.gaps.failure.tables import (
+    graceful_shares,
+    latency_under_fault,
+    outcome_table,
+    policy_table,
+    retry_amplification,
+)
+
+AREA = CHECKS.area
+
+__all__ = [
+    "AREA",
+    "CHECKS",
+    "GRACEFUL",
+    "KINDS",
+    "KIND_LABELS",
+    "MIN_RECOVERED_SHARE",
+    "OUTCOMES",
+    "OUTCOME_LABELS",
+    "BreakerEpisode",
+    "BreakerPoint",
+    "CellResult",
+    "FaultMatrix",
+    "FaultSettings",
+    "Observation",
+    "Outcome",
+    "check_circuit_breaker",
+    "check_graceful_degradation",
+    "check_latency_under_fault",
+    "check_log_completeness",
+    "check_no_raw_failures",
+    "check_output_validation",
+    "check_retry_amplification",
+    "check_transient_recovery",
+    "classify",
+    "contrast_matrix",
+    "control_questions",
+    "failure_checks",
+    "fault_settings",
+    "graceful_shares",
+    "latency_under_fault",
+    "outcome_table",
+    "planned_cells",
+    "policy_table",
+    "raw_failure_reason",
+    "retry_amplification",
+    "route_table",
+    "run_breaker_episode",
+    "run_fault_matrix",
+]

@@ -1,0 +1,217 @@
+"""Capabilities a team's own system offers because its engagement declares them.
+
+An HTTP service or a Python callable is a black box until the engagement says more: an ingest
+hook (`target.ingest_hook`) makes its pipeline drillable, a log file (`target.logs`) makes its
+failures traceable, a fault proxy (`target.fault_proxy`, HTTP) or a fault hook
+(`target.fault_hook`, Python) lets faults reach its upstream calls. Both adapters build these
+here, from the engagement, so no gap module needs to know how.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from playbook.sources import DataSource
+from playbook.targets.base import Answer
+from playbook.targets.capabilities import (
+    HOW_TO_OFFER,
+    DataPipeline,
+    FaultInjection,
+    IngestHistory,
+    IngestStep,
+    Logs,
+    PipelineRun,
+)
+
+if TYPE_CHECKING:
+    from playbook.engagement import Engagement
+    from playbook.targets.base import Target
+
+MAX_LOG_BYTES = 5 * 1024 * 1024
+HOOK_COUNTS = ("read", "added", "changed", "deleted", "unchanged", "quarantined")
+
+
+class Declared:
+    """What one engagement declares for a team's target; each adapter asks it for its offers."""
+
+    def __init__(self, engagement: Engagement | None, target: Target) -> None:
+        self.engagement = engagement
+        self.target = target
+
+    @property
+    def config(self) -> Any:
+        return self.engagement.target if self.engagement is not None else None
+
+    def capability(self, kind: type) -> Any:
+        """The pipeline (ingest hook) and the logs (log file), when declared."""
+        config = self.config
+        if config is None:
+            return None
+        if kind is DataPipeline and config.ingest_hook:
+            return HookPipeline(self.engagement, self.target)  # type: ignore[arg-type]
+        if kind is Logs and config.logs:
+            return LogFile(self.engagement.resolve(config.logs))  # type: ignore[union-attr]
+        return None
+
+    def missing(self, kind: type) -> str:
+        """Why the target does not offer `kind`, naming the engagement field that would."""
+        if kind is IngestHistory:
+            return (
+                f"{self.target.spec} is measured from outside: its ingest versions and document "
+                "lineage are not visible (the reference system shows them)"
+            )
+        if kind is FaultInjection and self.target.spec.startswith(("http://", "https://")):
+            return (
+                "an HTTP target is measured through the fault proxy on the hop to its model "
+                "endpoint: set target.fault_proxy (port, upstream) in engagement.yaml and point "
+                "the service's model base URL at http://127.0.0.1:<port>"
+            )
+        if kind is FaultInjection:
+            return (
+                "a Python target gets faults through a switchboard its upstream calls go "
+                "through: set target.fault_hook (python:module:callable) in engagement.yaml"
+            )
+        return f"{self.target.spec}: {HOW_TO_OFFER.get(kind.__name__, kind.__name__)}"
+
+
+class LogFile:
+    """Structured logs read from the JSON-lines file the engagement names."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.source = str(self.path)
+
+    def entries(self) -> list[dict[str, Any]]:
+        return read_json_lines(self.path)
+
+
+def read_json_lines(path: Path, max_bytes: int = MAX_LOG_BYTES) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON-lines log (its last `max_bytes`); other lines are skipped."""
+    try:
+        with Path(path).open("rb") as stream:
+            stream.seek(0, 2)
+            size = stream.tell()
+            stream.seek(max(0, size - max_bytes))
+            data = stream.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    entries = []
+    for line in data.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
+class HookPipeline:
+    """A team's own pipeline, driven through its ingest hook: `hook(sources) -> counts or None`.
+
+    The hook re-ingests the target's data from the folders it is given and may return a mapping
+    with counts (`read`, `added`, `changed`, `deleted`, `unchanged`, `quarantined`).
+    """
+
+    synchronous = False
+
+    def __init__(self, engagement: Engagement, target: Target) -> None:
+        from playbook.targets.python_callable import load_callable
+
+        self.label = target.spec
+        self._target = target
+        self._sources = tuple(engagement.resolved_sources())
+        self._hook = load_callable(engagement.target.ingest_hook or "", engagement.folder)
+
+    def sources(self) -> tuple[DataSource, ...]:
+        return self._sources
+
+    def start(self, folder: Path) -> PipelineRun:
+        return HookRun(self._hook, self._target, Path(folder), self._sources)
+
+
+class HookRun:
+    """One exercise through the ingest hook, measured through the target's answers only."""
+
+    synchronous = False
+    probe_user = None
+
+    def __init__(
+        self,
+        hook: Callable[..., Any],
+        target: Target,
+        folder: Path,
+        originals: Sequence[DataSource],
+    ) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        self.hook = hook
+        self.target = target
+        self.folder = folder
+        self.originals = list(originals)
+        self.touched = False
+
+    def ingest(self, name: str, sources: Sequence[DataSource]) -> IngestStep:
+        started = time.perf_counter()
+        self.touched = True
+        counts = hook_counts(self.hook(list(sources)))
+        return IngestStep(
+            name=name,
+            version=None,
+            read=counts["read"],
+            added=counts["added"],
+            changed=counts["changed"],
+            deleted=counts["deleted"],
+            unchanged=counts["unchanged"],
+            quarantined=counts["quarantined"],
+            seconds=time.perf_counter() - started,
+        )
+
+    def mark(self, sources: Sequence[DataSource]) -> object:
+        snapshot = self.folder / "last-good"
+        shutil.rmtree(snapshot, ignore_errors=True)
+        for source in sources:
+            shutil.copytree(source.path, snapshot / source.name)
+        return snapshot
+
+    def restore(self, token: object, sources: Sequence[DataSource]) -> IngestStep:
+        # an ingest hook has no rollback: re-ingest the sources as they were at the mark
+        snapshot = Path(str(token))
+        for source in sources:
+            shutil.rmtree(source.path)
+            shutil.copytree(snapshot / source.name, source.path)
+        return self.ingest("rollback", sources)
+
+    def ask(self, question: str, user: str | None) -> Answer:
+        return self.target.ask(question, user)
+
+    def history(self) -> IngestHistory | None:
+        return None
+
+    def invalid_served(self) -> int | None:
+        return None
+
+    def close(self) -> None:
+        # the drill fed the team's pipeline copies: give it its declared sources back
+        try:
+            if self.touched:
+                self.hook(list(self.originals))
+        finally:
+            for scratch in ("sources", "last-good"):
+                shutil.rmtree(self.folder / scratch, ignore_errors=True)
+
+
+def hook_counts(result: object) -> dict[str, int | None]:
+    """The counts an ingest hook returned (a mapping or an object); None where it gave none."""
+    counts: dict[str, int | None] = {}
+    for name in HOOK_COUNTS:
+        value = result.get(name) if isinstance(result, Mapping) else getattr(result, name, None)
+        if isinstance(value, list | tuple):
+            value = len(value)
+        counts[name] = value if isinstance(value, int) and not isinstance(value, bool) else None
+    return counts
