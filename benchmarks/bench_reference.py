@@ -15,13 +15,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from playbook.engagement import DataSource
+import playbook.reference.validation  # noqa: F401  (pandas and pandera load here, untimed)
 from playbook.percentiles import p95
 from playbook.reference.settings import ReferenceSettings
 from playbook.reference.switches import Hardening
 from playbook.reference.synthetic import GROUPS, synthetic_records, write_synthetic_corpus
 from playbook.reference.system import ReferenceSystem
 from playbook.reference.terms import terms
+from playbook.sources import DataSource
 from playbook.users import User, UserDirectory
 
 SIZES = (1_000, 10_000, 100_000)
