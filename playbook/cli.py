@@ -12,12 +12,19 @@ from rich.table import Table
 
 from playbook.engagement import DEMO_TEMPLATE, create_engagement, load_engagement
 from playbook.errors import PlaybookError
-from playbook.notebooks import recorded_notebooks
 from playbook.runner import NotebookOutcome, RunInterrupted, RunOptions, run_playbook
 from playbook.scorecard import Scorecard
 
 DEMO_FOLDER = Path("demo-engagement")
-STATUS_STYLE = {"ok": "green", "failed": "red", "skipped": "yellow", "pass": "green", "fail": "red"}
+STATUS_STYLE = {
+    "ok": "green",
+    "failed": "red",
+    "skipped": "yellow",
+    "pass": "green",
+    "fail": "red",
+    "incomplete": "yellow",
+}
+STATUSES = ("pass", "warn", "fail", "error", "skip")
 
 
 def _engagement_folder(folder: Path | None, console: Console) -> Path:
@@ -47,22 +54,26 @@ def _progress(console: Console):
 
 
 def print_scorecard(console: Console, scorecard: Scorecard) -> None:
-    """The scorecard as a terminal table, then the verdict line."""
+    """The scorecard as a table (unmeasured areas grey), the verdict, why an area is missing."""
     table = Table(title="Readiness scorecard", show_lines=False)
-    for column in ("area", "score", "checks", "pass", "warn", "fail", "error", "skip"):
+    for column in ("area", "score", "checks", *STATUSES):
         table.add_column(column, justify="left" if column == "area" else "right")
-    for row in scorecard.table().itertuples(index=False):
-        table.add_row(row.area, f"{row.score:.2f}", *(str(v) for v in row[2:]))
+    for area in scorecard.areas:
+        counts = [str(area.statuses.get(status, 0)) for status in STATUSES]
+        if area.measured:
+            table.add_row(area.area, f"{area.score:.2f}", str(area.counted), *counts)
+        else:
+            table.add_row(area.area, "-", str(area.counted), *counts, style="grey50")
     console.print(table)
-    if scorecard.unmeasured:
-        console.print(
-            f"[yellow]Not measured in this run:[/yellow] {', '.join(scorecard.unmeasured)}"
-        )
+    readiness = scorecard.readiness
+    shown = "not measured" if readiness is None else f"{readiness:.2f}"
     style = STATUS_STYLE[scorecard.gate]
     console.print(
-        f"Readiness [bold]{scorecard.readiness:.2f}[/bold] ({scorecard.level}); gate "
-        f">= {scorecard.min_readiness:.2f}: [{style}]{scorecard.gate}[/{style}]"
+        f"Readiness [bold]{shown}[/bold] over {scorecard.coverage_text} ({scorecard.level}); "
+        f"gate >= {scorecard.min_readiness:.2f} in every area: [{style}]{scorecard.gate}[/{style}]"
     )
+    for area, reason in scorecard.unmeasured_reasons.items():
+        console.print(f"  [grey50]not measured: {area}: {reason}[/grey50]")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -175,7 +186,7 @@ def status(folder: Path | None) -> None:
     runs = _runs(folder)
     if not runs:
         raise PlaybookError(f"{folder}: no runs yet (start one with `playbook run {folder}`)")
-    print_scorecard(console, score_run(runs[-1], engagement, recorded_notebooks(runs[-1])))
+    print_scorecard(console, score_run(runs[-1], engagement))
     console.print(f"Latest run: {runs[-1].name}")
     for path in reversed(runs):
         data = json.loads((path / "run.json").read_text(encoding="utf-8"))

@@ -8,22 +8,18 @@ import pandas as pd
 
 from playbook.context import NotebookContext
 from playbook.evidence import Evidence, read_run_evidence
-from playbook.notebooks import recorded_notebooks
+from playbook.notebooks import missing_evidence_reasons
 from playbook.patterns import pattern
 from playbook.scorecard import Scorecard, build_scorecard
 
 _SEVERITY = {"fail": 0, "error": 1, "warn": 2}
 
 
-def expected_areas(ctx: NotebookContext) -> list[str]:
-    """Areas the run set out to measure: from run.json under `playbook run`, else none extra."""
-    return [nb.area for nb in recorded_notebooks(ctx.run_dir) if nb.name != ctx.notebook]
-
-
 def scorecard_for(ctx: NotebookContext) -> tuple[Scorecard, list[Evidence]]:
     """The scorecard of the notebook's run folder, and the evidence it was built from."""
     evidence = read_run_evidence(ctx.run_dir)
-    scorecard = build_scorecard(evidence, ctx.engagement.gate.min_readiness, expected_areas(ctx))
+    reasons = missing_evidence_reasons(ctx.run_dir)
+    scorecard = build_scorecard(evidence, ctx.engagement.gate.min_readiness, reasons=reasons)
     return scorecard, evidence
 
 
@@ -39,13 +35,18 @@ def run_overview(
             "client": ctx.engagement.client,
             "target": ctx.target_spec,
             "run": ctx.run_dir.name,
-            "readiness": round(scorecard.readiness, 2),
+            "readiness": "not measured"
+            if scorecard.readiness is None
+            else f"{scorecard.readiness:.2f} over {scorecard.coverage_text}",
             "level": scorecard.level,
-            "gate": f"{scorecard.gate} (needs >= {scorecard.min_readiness:.2f})",
+            "gate": f"{scorecard.gate} (needs >= {scorecard.min_readiness:.2f} in every area)",
             "weakest area": f"{weakest.area} ({weakest.score:.2f})" if weakest else "none measured",
             "checks run": len(checks),
             "checks passed": sum(check.status == "pass" for check in checks),
-            "not measured in this run": ", ".join(scorecard.unmeasured) or "none",
+            "not measured in this run": "; ".join(
+                f"{area} ({reason})" for area, reason in scorecard.unmeasured_reasons.items()
+            )
+            or "none",
         }
     )
     return facts.to_frame("verdict")

@@ -220,7 +220,7 @@ class FaultProxy:
         sock = listen(
             self.host,
             self._requested_port,
-            "fault proxy: set another port in field 'port' (fault_proxy_port)",
+            "fault proxy: set another port in field 'target.fault_proxy.port'",
         )
         self.port = sock.getsockname()[1]
         ready = threading.Event()

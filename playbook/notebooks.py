@@ -89,6 +89,36 @@ def recorded_notebooks(run_dir: Path) -> list[NotebookInfo]:
     return [BY_NAME[entry["name"]] for entry in entries if entry.get("name") in BY_NAME]
 
 
+def missing_evidence_reasons(run_dir: Path, folder: Path = NOTEBOOKS_DIR) -> dict[str, str]:
+    """Why each scored area could lack evidence in a run: its notebook is not built yet, failed,
+    did not run, or was left out of the run (`--only`). Areas whose notebook ran have none."""
+    record = Path(run_dir) / "run.json"
+    entries = (
+        {entry["name"]: entry for entry in json.loads(record.read_text("utf-8"))["notebooks"]}
+        if record.is_file()
+        else {}
+    )
+    reasons: dict[str, str] = {}
+    for entry in SEQUENCE:
+        if entry.area not in SCORED_AREAS:
+            continue
+        ran = entries.get(entry.name)
+        if not (folder / f"{entry.name}.ipynb").exists():
+            reasons[entry.area] = f"notebook {entry.name} is not built yet"
+        elif ran is not None and ran.get("status") == "failed":
+            error = (ran.get("error") or "").strip().splitlines()
+            reasons[entry.area] = f"{entry.name} failed" + (f": {error[0][:160]}" if error else "")
+        elif ran is not None and ran.get("status") == "skipped":
+            reasons[entry.area] = f"{entry.name} did not run ({ran.get('error') or 'skipped'})"
+        elif ran is None:
+            reasons[entry.area] = (
+                f"{entry.name} was not part of this run (--only)"
+                if entries
+                else f"{entry.name} has not run in this run folder"
+            )
+    return reasons
+
+
 def available(folder: Path = NOTEBOOKS_DIR) -> list[NotebookInfo]:
     """The notebooks of the sequence that exist in `folder`, in order."""
     return [entry for entry in SEQUENCE if (folder / f"{entry.name}.ipynb").exists()]

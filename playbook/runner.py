@@ -29,9 +29,9 @@ from playbook.errors import PlaybookError
 from playbook.evidence import read_run_evidence
 from playbook.notebooks import (
     NOTEBOOKS_DIR,
-    SEQUENCE,
     NotebookInfo,
     available,
+    missing_evidence_reasons,
     normalise_notebook_key,
 )
 from playbook.scorecard import Scorecard, build_scorecard
@@ -381,7 +381,7 @@ def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> R
     finally:
         pool.shutdown(wait=True)
 
-    scorecard = score_run(run_dir, engagement, selected)
+    scorecard = score_run(run_dir, engagement, folder)
     report, report_error = _write_report(run_dir)
     _refresh_decision_records(engagement, run_dir)
     record.finish(scorecard, report)
@@ -392,11 +392,14 @@ def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> R
 
 
 def score_run(
-    run_dir: Path, engagement: Engagement, selected: Sequence[NotebookInfo] = SEQUENCE
+    run_dir: Path, engagement: Engagement, notebooks_dir: Path = NOTEBOOKS_DIR
 ) -> Scorecard:
-    """The scorecard of a run folder: every area a selected notebook should have measured."""
-    expected = [nb.area for nb in selected if nb.name != FINAL_NOTEBOOK]
-    return build_scorecard(read_run_evidence(run_dir), engagement.gate.min_readiness, expected)
+    """The scorecard of a run folder over every area in scope, saying why any is unmeasured."""
+    return build_scorecard(
+        read_run_evidence(run_dir),
+        engagement.gate.min_readiness,
+        reasons=missing_evidence_reasons(run_dir, notebooks_dir),
+    )
 
 
 def _write_report(run_dir: Path) -> tuple[Path | None, str | None]:

@@ -50,7 +50,9 @@ def test_every_open_check_points_to_a_known_remedy(demo_run):
 def test_the_exit_status_is_the_readiness_gate(demo_run):
     folder, result = demo_run
     scorecard = json.loads((only_run(folder) / "run.json").read_text())["scorecard"]
-    assert scorecard["readiness"] == min(scorecard["areas"].values())
+    measured = [score for score in scorecard["areas"].values() if score is not None]
+    assert scorecard["readiness"] == min(measured)
+    assert scorecard["gate"] in ("fail", "incomplete")  # latency, security... are not built yet
     assert result.code == (0 if scorecard["gate"] == "pass" else 1), result.stderr
     assert "Readiness scorecard" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
@@ -97,7 +99,9 @@ def test_a_failing_notebook_is_kept_and_the_others_still_run(tmp_path):
         for cell in kept.cells
         for output in cell.get("outputs", [])
     )
-    assert dict(result.scorecard.to_contract()["areas"])["scope"] == 0.0
+    assert result.scorecard.to_contract()["areas"]["scope"] is None  # not measured, never 0
+    assert "00_engagement failed" in result.scorecard.unmeasured_reasons["scope"]
+    assert "upstream export changed" in result.scorecard.unmeasured_reasons["scope"]
     assert (result.run_dir / "report.html").is_file()
 
 
@@ -204,3 +208,17 @@ def test_ctrl_c_stops_the_run_at_once_and_records_what_finished(tmp_path):
         for status, error in statuses.values()
         if status != "skipped"
     )
+
+
+def test_a_run_of_one_notebook_never_passes_the_gate_and_names_what_was_not_measured(tmp_path):
+    assert playbook("new", "client", cwd=tmp_path).code == 0
+    result = playbook(
+        "run", "client", "--only", "00", "--target", "reference:production", cwd=tmp_path
+    )
+    assert result.code == 1, result.stderr
+    card = json.loads((only_run(tmp_path / "client") / "run.json").read_text())["scorecard"]
+    assert card["areas"]["scope"] == 1.0 and card["readiness"] == 1.0
+    assert card["gate"] == "incomplete" and card["measured_areas"] == 1
+    assert card["areas"]["data"] is None
+    assert "--only" in card["not_measured"]["data"]
+    assert "incomplete" in result.stdout and "not measured: data" in result.stdout
