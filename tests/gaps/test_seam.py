@@ -82,7 +82,8 @@ def test_the_fault_matrix_reaches_the_teams_upstream_calls_through_its_fault_hoo
     assert len(matrix.control) >= 5 and matrix.faulted()
     control = matrix.control_of(items)
     episode = failure.run_breaker_episode(target, control, settings())
-    checks = {c.id: c for c in failure.failure_checks(matrix, episode, DECISIONS)}
+    probes = failure.run_probes(target, items, settings(), max_questions=BUDGET.requests)
+    checks = {c.id: c for c in failure.failure_checks(probes, matrix, episode, DECISIONS)}
     statuses = {check_id: check.status for check_id, check in checks.items()}
     unmeasured = {i: c.detail for i, c in checks.items() if c.status in ("skip", "error")}
     assert not unmeasured, unmeasured

@@ -8,8 +8,11 @@ injection points, the fault proxy on an HTTP service's model hop, or the switchb
 target routes its upstream calls through. A target that offers none is recorded as `skip`, with
 what its engagement must declare.
 
-The stages live in their own modules: `classify` (what the user was shown), `matrix` (the fault
-matrix), `breaker` (the breaker episode), `tables` (what it amounts to), `checks` (the verdicts);
+Without any fault route the area still measures what users meet (`probes`): hostile and edge
+inputs, and golden questions the documents cannot answer.
+
+The stages live in their own modules: `classify` (what the user was shown), `probes`, `matrix`
+(the fault matrix), `breaker` (the breaker episode), `tables` (what it amounts to), `checks`;
 `playbook.charts.failure` draws them. The names a notebook uses are gathered here.
 """
 
@@ -19,12 +22,14 @@ from playbook.gaps.failure.checks import (
     MIN_RECOVERED_SHARE,
     check_circuit_breaker,
     check_graceful_degradation,
+    check_hostile_inputs,
     check_latency_under_fault,
     check_log_completeness,
     check_no_raw_failures,
     check_output_validation,
     check_retry_amplification,
     check_transient_recovery,
+    check_unanswerable_refused,
     failure_checks,
 )
 from playbook.gaps.failure.classify import (
@@ -49,11 +54,13 @@ from playbook.gaps.failure.matrix import (
     route_table,
     run_fault_matrix,
 )
+from playbook.gaps.failure.probes import EDGE_INPUTS, ProbeAnswer, Probes, run_probes
 from playbook.gaps.failure.tables import (
     graceful_shares,
     latency_under_fault,
     outcome_table,
     policy_table,
+    probes_table,
     retry_amplification,
 )
 
@@ -62,6 +69,7 @@ AREA = CHECKS.area
 __all__ = [
     "AREA",
     "CHECKS",
+    "EDGE_INPUTS",
     "GRACEFUL",
     "KINDS",
     "KIND_LABELS",
@@ -75,14 +83,18 @@ __all__ = [
     "FaultSettings",
     "Observation",
     "Outcome",
+    "ProbeAnswer",
+    "Probes",
     "check_circuit_breaker",
     "check_graceful_degradation",
+    "check_hostile_inputs",
     "check_latency_under_fault",
     "check_log_completeness",
     "check_no_raw_failures",
     "check_output_validation",
     "check_retry_amplification",
     "check_transient_recovery",
+    "check_unanswerable_refused",
     "classify",
     "contrast_matrix",
     "control_questions",
@@ -93,9 +105,11 @@ __all__ = [
     "outcome_table",
     "planned_cells",
     "policy_table",
+    "probes_table",
     "raw_failure_reason",
     "retry_amplification",
     "route_table",
     "run_breaker_episode",
     "run_fault_matrix",
+    "run_probes",
 ]

@@ -22,6 +22,7 @@ from playbook.gaps.failure.classify import (
     TRANSIENT_KINDS,
 )
 from playbook.gaps.failure.matrix import FaultMatrix
+from playbook.gaps.failure.probes import Probes
 from playbook.gaps.failure.tables import graceful_shares, latency_under_fault, retry_amplification
 
 if TYPE_CHECKING:
@@ -92,9 +93,26 @@ LOG_COMPLETENESS = Check(
     remedy="structured-error-logging",
     decision="observability",
 )
+HOSTILE_INPUTS = Check(
+    "failure.hostile_inputs",
+    "Hostile and edge inputs get a safe answer within the budget",
+    unit="unsafe answers to edge inputs",
+    expected="0 (no stack trace, exception, HTTP error body or empty reply; none late)",
+    remedy="handle-hostile-input",
+    decision="failure-policy",
+)
+UNANSWERABLE_REFUSED = Check(
+    "failure.unanswerable_refused",
+    "Questions the documents cannot answer are refused or labelled, not answered confidently",
+    unit="share of unanswerable golden questions refused",
+    remedy="refuse-when-unsupported",
+    decision="failure-policy",
+)
 CHECKS = AreaChecks(
     "failure",
     (
+        HOSTILE_INPUTS,
+        UNANSWERABLE_REFUSED,
         GRACEFUL_DEGRADATION,
         NO_RAW_FAILURES,
         OUTPUT_VALIDATION,
@@ -124,6 +142,44 @@ def _nothing_faulted(matrix: FaultMatrix) -> str:
         f"no request met a fault ({missed} asked): every answer came without reaching the "
         "faulted upstream, from a cache perhaps; turn the target's answer cache off or add "
         "golden questions"
+    )
+
+
+def check_hostile_inputs(probes: Probes) -> CheckResult:
+    """Every edge input a user can type gets a safe answer within the latency budget."""
+    if probes.error:
+        return HOSTILE_INPUTS.could_not_run(probes.error)
+    if not probes.edge:
+        return HOSTILE_INPUTS.could_not_run("no edge input was asked within the time budget")
+    unsafe = probes.unsafe()
+    detail = f"{len(probes.edge) - len(unsafe)} of {len(probes.edge)} edge inputs answered safely"
+    if unsafe:
+        detail += "; unsafe: " + "; ".join(f"{a.kind} ({a.problem})" for a in unsafe[:6])
+    return HOSTILE_INPUTS.verdict(not unsafe, len(unsafe), detail)
+
+
+def check_unanswerable_refused(probes: Probes, decisions: Decisions) -> CheckResult:
+    """The decided share of unanswerable golden questions is refused or labelled."""
+    target_share = decisions.failure_policy.target_graceful_share
+    expected = f">= {target_share:g} refused or labelled"
+    if probes.error:
+        return UNANSWERABLE_REFUSED.could_not_run(probes.error, expected=expected)
+    if not probes.unanswerable:
+        return UNANSWERABLE_REFUSED.could_not_run(
+            "the golden set holds no unanswerable question (answerable: false) to ask; add some "
+            "(scope.golden_set)",
+            expected=expected,
+        )
+    confident = probes.answered_confidently()
+    share = 1 - len(confident) / len(probes.unanswerable)
+    detail = (
+        f"{len(probes.unanswerable) - len(confident)} of {len(probes.unanswerable)} unanswerable "
+        "golden questions refused or labelled"
+    )
+    if confident:
+        detail += "; answered anyway: " + "; ".join(repr(a.question) for a in confident[:4])
+    return UNANSWERABLE_REFUSED.verdict(
+        share >= target_share, round(share, 3), detail, expected=expected
     )
 
 
@@ -313,11 +369,13 @@ def check_log_completeness(matrix: FaultMatrix) -> CheckResult:
 
 
 def failure_checks(
-    matrix: FaultMatrix, episode: BreakerEpisode, decisions: Decisions
+    probes: Probes, matrix: FaultMatrix, episode: BreakerEpisode, decisions: Decisions
 ) -> list[CheckResult]:
     """Every check of the area, in the declared order."""
     return CHECKS.ordered(
         [
+            check_hostile_inputs(probes),
+            check_unanswerable_refused(probes, decisions),
             check_graceful_degradation(matrix, decisions),
             check_no_raw_failures(matrix),
             check_output_validation(matrix),

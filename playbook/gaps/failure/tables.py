@@ -18,6 +18,7 @@ from playbook.gaps.failure.classify import (
     TRANSIENT_KINDS,
 )
 from playbook.gaps.failure.matrix import FaultMatrix, Observation
+from playbook.gaps.failure.probes import Probes
 from playbook.percentiles import p95
 
 if TYPE_CHECKING:
@@ -114,3 +115,18 @@ def policy_table(matrix: FaultMatrix, decisions: Decisions) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def probes_table(probes: Probes) -> pd.DataFrame:
+    """One row per edge input and unanswerable question: what the user got, and any problem."""
+    rows = [
+        {
+            "probe": answer.kind,
+            "question": answer.question,
+            "status": answer.status,
+            "ms": round(1000 * answer.seconds, 1),
+            "verdict": answer.problem or "safe",
+        }
+        for answer in (*probes.edge, *probes.unanswerable)
+    ]
+    return pd.DataFrame(rows, columns=["probe", "question", "status", "ms", "verdict"])

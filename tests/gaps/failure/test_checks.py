@@ -175,8 +175,9 @@ def test_a_check_that_could_not_measure_is_skip_or_error_never_pass(check) -> No
 def test_every_check_names_a_catalogue_remedy_and_a_decision() -> None:
     from playbook.patterns import pattern
 
-    checks = failure.failure_checks(matrix(obs()), episode("open"), DECISIONS)
-    assert len({check.id for check in checks}) == 8
+    probes = failure.Probes("t", 0.6, "u", error="not asked")
+    checks = failure.failure_checks(probes, matrix(obs()), episode("open"), DECISIONS)
+    assert [check.id for check in checks] == list(failure.CHECKS.ids)
     for check in checks:
         assert pattern(check.remedy) is not None, check.id
         assert check.decision in ("failure-policy", "latency-budget", "observability")

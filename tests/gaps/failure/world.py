@@ -116,5 +116,6 @@ def run(
         breaker = failure.run_breaker_episode(target, control, config)
     else:
         breaker = failure.BreakerEpisode(target=target.spec, route="", skipped="not run")
-    checks = failure.failure_checks(matrix, breaker, decisions)
+    probes = failure.run_probes(target, items, config, max_questions=DEPTH.requests)
+    checks = failure.failure_checks(probes, matrix, breaker, decisions)
     return Run(matrix, breaker, {check.id: check for check in checks})
