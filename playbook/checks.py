@@ -25,6 +25,7 @@ class Check:
     expected: str = ""
     remedy: str | None = None
     decision: str | None = None
+    needs: str = ""  # the least it must observe to give a verdict; below it, `error`
 
     def __post_init__(self) -> None:
         area, dot, name = self.id.partition(".")
@@ -78,8 +79,10 @@ class Check:
         return self.result("skip", None, reason, expected=expected)
 
     def could_not_run(self, reason: str, *, expected: str | None = None) -> CheckResult:
-        """`error`: the check tried and could not measure (never counted as a pass)."""
-        return self.result("error", None, reason, expected=expected)
+        """`error`: the check tried and could not measure (never counted as a pass); the detail
+        says what it needed."""
+        detail = f"{reason} (it needs {self.needs})" if self.needs else reason
+        return self.result("error", None, detail, expected=expected)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from playbook.checks import AreaChecks, Check
 from playbook.engagement import Engagement
 from playbook.errors import PlaybookError
 from playbook.evidence import CheckResult
+from playbook.gaps.failure.classify import is_refusal
 from playbook.golden import GoldenItem, engagement_golden
 from playbook.sources import source_files
 from playbook.targets.base import Target
@@ -41,6 +42,7 @@ USERS = Check(
     expected="every asking user and required group in the users file",
     remedy="build-golden-set",
     decision="access-model",
+    needs="a golden set whose questions name their users",
 )
 TARGET_ANSWERS = Check(
     "scope.target_answers",
@@ -48,6 +50,7 @@ TARGET_ANSWERS = Check(
     unit="answered questions",
     expected="every smoke question answered without error",
     remedy="target-connectivity",
+    needs="answerable golden questions to ask",
 )
 CHECKS = AreaChecks("scope", (DATA_SOURCES, GOLDEN_SET, USERS, TARGET_ANSWERS))
 AREA = CHECKS.area
@@ -147,14 +150,27 @@ def check_users(engagement: Engagement, items: Sequence[GoldenItem]) -> CheckRes
 
 
 def check_target_answers(target: Target, items: Sequence[GoldenItem]) -> CheckResult:
-    """The target gives a non-error answer to a few answerable golden questions."""
+    """The target answers a few answerable golden questions: not with an error, an empty reply or
+    a refusal (a target that refuses everything serves nothing, whatever its status codes say)."""
     smoke = [item for item in items if item.answerable][:3]
     if not smoke:
-        return TARGET_ANSWERS.could_not_run("no answerable golden question to ask")
+        return TARGET_ANSWERS.could_not_run("the golden set has no answerable question")
     answers = [target.ask(item.question, item.user) for item in smoke]
-    answered = sum(a.status != "error" and bool(a.text.strip()) for a in answers)
-    problems = [a.error or a.text for a in answers if a.status == "error"]
-    detail = f"{answered} of {len(smoke)} answered" + (
-        f"; first error: {problems[0][:200]}" if problems else ""
-    )
-    return TARGET_ANSWERS.verdict(answered == len(smoke), answered, detail)
+    refused = [a for a in answers if a.status != "error" and is_refusal(a)]
+    answered = [
+        a for a in answers if a.status in ("ok", "degraded") and a.text.strip() and a not in refused
+    ]
+    errors = [a.error or a.text for a in answers if a.status == "error"]
+    empty = [a for a in answers if a.status != "error" and not a.text.strip()]
+    detail = f"{len(answered)} of {len(smoke)} answered"
+    if refused:
+        detail += f"; {len(refused)} refused"
+        if len(refused) == len(smoke):
+            detail += (
+                " (a target that refuses every question serves no documents: is its index empty?)"
+            )
+    if empty:
+        detail += f"; {len(empty)} empty"
+    if errors:
+        detail += f"; first error: {errors[0][:200]}"
+    return TARGET_ANSWERS.verdict(len(answered) == len(smoke), len(answered), detail)

@@ -84,3 +84,27 @@ def test_the_smoke_test_passes_on_answers_and_fails_on_errors():
     down = Answer("", status="error", error="cannot reach http://127.0.0.1:9")
     result = scope.check_target_answers(ScriptedTarget(down), items)
     assert result.status == "fail" and "cannot reach" in result.detail
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        Answer("Sorry.", status="refused"),
+        Answer("I could not find anything in the documents available to you."),  # status ok
+        Answer("   "),
+    ],
+)
+def test_refusals_and_empty_replies_are_not_answers_so_an_empty_index_fails_the_smoke_test(
+    refusal,
+):
+    items = [GoldenItem(id=f"g{n}", question="Leave?", user="u-alice") for n in range(3)]
+    result = scope.check_target_answers(ScriptedTarget(refusal), items)
+    assert result.status == "fail" and result.observed == 0
+    if refusal.text.strip():
+        assert "serves no documents" in result.detail
+
+
+def test_a_golden_set_without_answerable_questions_cannot_smoke_test_and_says_what_it_needs():
+    items = [GoldenItem(id="u1", question="Moon?", user="u-alice", answerable=False)]
+    result = scope.check_target_answers(ScriptedTarget(Answer("x")), items)
+    assert result.status == "error" and "it needs answerable golden questions" in result.detail

@@ -23,6 +23,7 @@ FRESHNESS = Check(
     unit="hours (age of the served data, worst source)",
     remedy="freshness-slo",
     decision="update-cadence",
+    needs="at least one declared data source",
 )
 VALIDATION = Check(
     "data.validation",
@@ -32,6 +33,7 @@ VALIDATION = Check(
     "failing the schema; ingested + quarantined = read)",
     remedy="validate-on-ingest-quarantine",
     decision="data-location",
+    needs="documents served after the baseline ingest",
 )
 CHANGE_DETECTION = Check(
     "data.change_detection",
@@ -40,6 +42,7 @@ CHANGE_DETECTION = Check(
     expected="0 (an unchanged re-ingest changes nothing; no phantom adds or deletes)",
     remedy="content-hash-change-detection",
     decision="update-cadence",
+    needs="documents served after the baseline ingest",
 )
 SCHEMA_DRIFT = Check(
     "data.schema_drift",
@@ -48,6 +51,7 @@ SCHEMA_DRIFT = Check(
     expected="1.0 (every drifted document reported and kept out of the index)",
     remedy="schema-contract",
     decision="data-location",
+    needs="documents served after the baseline ingest and a drop that drifts",
 )
 UPSTREAM_DRILL = Check(
     "data.upstream_drill",
@@ -55,6 +59,7 @@ UPSTREAM_DRILL = Check(
     unit="golden hit rate during the drill",
     remedy="serve-last-good-version",
     decision="failure-policy",
+    needs="golden questions answered from their gold documents before the drill",
 )
 RECOVERY = Check(
     "data.recovery",
@@ -62,6 +67,7 @@ RECOVERY = Check(
     unit="golden hit rate after rollback",
     remedy="versioned-rollback",
     decision="data-location",
+    needs="golden questions answered from their gold documents before the drill",
 )
 LINEAGE = Check(
     "data.lineage",
@@ -70,6 +76,7 @@ LINEAGE = Check(
     expected="1.0 (every cited source -> file + ingest version)",
     remedy="lineage-ids",
     decision="data-location",
+    needs="answers to golden questions",
 )
 CHECKS = AreaChecks(
     "data",
@@ -127,9 +134,12 @@ def _fmt_age(age: float | None) -> str:
 def _unmeasured(
     check: Check, exercise: Exercise, expected: str | None = None
 ) -> CheckResult | None:
-    """The result for an exercise that did not run, or None when it ran."""
+    """The result for an exercise that did not run or served nothing, or None when it measured."""
     if isinstance(exercise, Unavailable):
         return check.result(exercise.status, None, exercise.reason, expected=expected)
+    empty = exercise.serves_nothing()
+    if empty is not None:
+        return check.could_not_run(empty, expected=expected)
     return None
 
 
@@ -235,6 +245,11 @@ def check_format_drill(exercise: Exercise, tolerance: float) -> CheckResult:
     before, during = _phase_rates(exercise, "before", "during")
     if before is None or during is None:
         return check.could_not_run("no golden question was answered")
+    if before.hit == 0:
+        return check.could_not_run(
+            f"none of {before.questions} golden questions was answered from its gold document "
+            "before the drill, so there is no quality to hold"
+        )
     expected = f">= {max(0.0, before.hit - tolerance):.3f} (before {before.hit:.3f}, tolerance "
     expected += f"{tolerance:g})"
     drop = exercise.step("upstream drop")
@@ -269,6 +284,11 @@ def check_recovery(exercise: Exercise, tolerance: float) -> CheckResult:
     before, after = _phase_rates(exercise, "before", "after")
     if before is None or after is None:
         return check.could_not_run("no golden question was answered")
+    if before.hit == 0:
+        return check.could_not_run(
+            f"none of {before.questions} golden questions was answered from its gold document "
+            "before the drill, so there is no quality to restore"
+        )
     expected = f">= {max(0.0, before.hit - tolerance):.3f} (before {before.hit:.3f}); deleted "
     expected += "document gone from answers"
     problems = []

@@ -154,6 +154,22 @@ class PipelineExercise:
         """The step with this name, if the exercise ran it."""
         return next((step for step in self.steps if step.name == name), None)
 
+    def serves_nothing(self) -> str | None:
+        """Why there was nothing to measure after the baseline ingest (None when there was)."""
+        baseline = self.step("baseline")
+        if baseline is not None and baseline.ingested == 0:
+            return (
+                f"the baseline ingest served no document (read {baseline.read}, quarantined "
+                f"{baseline.quarantined}): notebook 00 and the quarantine say why"
+            )
+        before = [question for question in self.asked if question.phase == "before"]
+        if before and all(question.outcome == "empty" for question in before):
+            return (
+                f"all {len(before)} golden questions asked before the drill got an empty answer, "
+                "a refusal or an error: the pipeline serves nothing to measure"
+            )
+        return None
+
 
 Exercise = PipelineExercise | Unavailable
 

@@ -38,6 +38,7 @@ GRACEFUL_DEGRADATION = Check(
     unit="share of faulted requests (worst fault kind)",
     remedy="graceful-fallback",
     decision="failure-policy",
+    needs="requests that met a fault, on golden questions answered correctly without one",
 )
 NO_RAW_FAILURES = Check(
     "failure.no_raw_failures",
@@ -46,6 +47,7 @@ NO_RAW_FAILURES = Check(
     expected="0",
     remedy="graceful-fallback",
     decision="failure-policy",
+    needs="answers collected under faults",
 )
 OUTPUT_VALIDATION = Check(
     "failure.output_validation",
@@ -61,6 +63,7 @@ LATENCY_UNDER_FAULT = Check(
     unit="ms, p95 of the slowest fault",
     remedy="timeouts-from-budget",
     decision="latency-budget",
+    needs="requests that met a fault",
 )
 TRANSIENT_RECOVERY = Check(
     "failure.transient_recovery",
@@ -69,6 +72,7 @@ TRANSIENT_RECOVERY = Check(
     expected=f">= {MIN_RECOVERED_SHARE:g} of faulted requests recovered",
     remedy="bounded-retries-with-jitter",
     decision="failure-policy",
+    needs="requests that met an intermittent 429 or 5xx",
 )
 RETRY_AMPLIFICATION = Check(
     "failure.retry_amplification",
@@ -76,6 +80,7 @@ RETRY_AMPLIFICATION = Check(
     unit="upstream calls per request (worst transient fault)",
     remedy="bounded-retries-with-jitter",
     decision="failure-policy",
+    needs="upstream calls made under a transient fault",
 )
 CIRCUIT_BREAKER = Check(
     "failure.circuit_breaker",
@@ -84,6 +89,7 @@ CIRCUIT_BREAKER = Check(
     expected="opens, then closes after recovery",
     remedy="circuit-breaker",
     decision="failure-policy",
+    needs="golden questions to ask through a sustained fault",
 )
 LOG_COMPLETENESS = Check(
     "failure.log_completeness",
@@ -92,6 +98,7 @@ LOG_COMPLETENESS = Check(
     expected="1.0 (every failure)",
     remedy="structured-error-logging",
     decision="observability",
+    needs="failures to look up, and a log to look in",
 )
 HOSTILE_INPUTS = Check(
     "failure.hostile_inputs",
@@ -100,6 +107,7 @@ HOSTILE_INPUTS = Check(
     expected="0 (no stack trace, exception, HTTP error body or empty reply; none late)",
     remedy="handle-hostile-input",
     decision="failure-policy",
+    needs="a user to ask as, from the golden set",
 )
 UNANSWERABLE_REFUSED = Check(
     "failure.unanswerable_refused",
@@ -107,6 +115,7 @@ UNANSWERABLE_REFUSED = Check(
     unit="share of unanswerable golden questions refused",
     remedy="refuse-when-unsupported",
     decision="failure-policy",
+    needs="golden questions marked answerable: false",
 )
 CHECKS = AreaChecks(
     "failure",

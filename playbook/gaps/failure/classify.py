@@ -73,6 +73,12 @@ _HONEST = re.compile(
 _REFUSAL = re.compile(r"\bcould not find\b|\bno (?:relevant )?(?:document|information)\b", re.I)
 
 
+def is_refusal(answer: Answer) -> bool:
+    """Whether the answer declines: a `refused` status, or refusal wording in its text (targets
+    that map no status say so only in words)."""
+    return answer.status == "refused" or bool(_REFUSAL.search(answer.text))
+
+
 def raw_failure_reason(text: str) -> str | None:
     """Why `text` is a raw failure when shown to a user (None when it is not one)."""
     if not text.strip():

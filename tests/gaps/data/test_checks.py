@@ -9,10 +9,12 @@ from pathlib import Path
 from playbook.gaps import data
 
 from .world import (
+    DATE,
     HANDBOOK,
     RECORDS,
     TOLERANCE,
     WIKI,
+    build_world,
     exercise_of,
 )
 
@@ -183,3 +185,22 @@ def test_lineage_fails_for_an_untraceable_citation_and_warns_without_versions(
     unversioned = tuple(replace(record, version=None) for record in production.lineage)
     assert data.check_lineage(replace(production, lineage=unversioned)).status == "warn"
     assert data.check_lineage(replace(production, lineage=())).status == "fail"
+
+
+def test_a_pipeline_that_serves_nothing_gives_errors_never_passes(tmp_path: Path) -> None:
+    root = build_world(tmp_path / "nothing", "reference:production")
+    for path in (root / "corpus").rglob("*.*"):  # every document loses its date: all quarantined
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(DATE, "someday"), encoding="utf-8")
+    exercise = exercise_of(root, "reference:production")
+    assert isinstance(exercise, data.PipelineExercise)
+    assert "served no document" in (exercise.serves_nothing() or "")
+    for check in (
+        data.check_validation(exercise),
+        data.check_change_detection(exercise),
+        data.check_schema_drift(exercise),
+        data.check_format_drill(exercise, TOLERANCE),
+        data.check_recovery(exercise, TOLERANCE),
+    ):
+        assert check.status == "error", (check.id, check.status, check.detail)
+        assert "served no document" in check.detail and "it needs" in check.detail
