@@ -12,7 +12,13 @@ from rich.table import Table
 
 from playbook.engagement import DEMO_TEMPLATE, create_engagement, load_engagement
 from playbook.errors import PlaybookError
-from playbook.runner import NotebookOutcome, RunInterrupted, RunOptions, run_playbook
+from playbook.runner import (
+    SCOPE_NOTEBOOK,
+    NotebookOutcome,
+    RunInterrupted,
+    RunOptions,
+    run_playbook,
+)
 from playbook.scorecard import Scorecard
 
 DEMO_FOLDER = Path("demo-engagement")
@@ -135,6 +141,11 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
     except RunInterrupted as stop:
         console.print(f"[yellow]Interrupted.[/yellow] What finished is recorded in {stop.run_dir}")
         sys.exit(130)
+    if result.stopped:
+        console.print(
+            f"[red]Stopped after {SCOPE_NOTEBOOK}:[/red] {result.stopped}. Fix the target or its "
+            "settings in engagement.yaml, then run again."
+        )
     print_scorecard(console, result.scorecard)
     if result.report:
         console.print(f"Report: {result.report}")

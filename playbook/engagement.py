@@ -51,10 +51,16 @@ class _Strict(BaseModel):
 
 
 class HttpAuth(_Strict):
-    """How to authenticate as each engagement user; tokens come from environment variables."""
+    """How to authenticate as each engagement user; tokens come from environment variables.
+
+    A bearer token (`Authorization: Bearer <token>`, the default), an API key in any header with
+    no scheme (`header: X-Api-Key`, `scheme: ""`), or an API key in a query parameter
+    (`query_param: api_key`, which replaces the header).
+    """
 
     header: str = "Authorization"
     scheme: str = "Bearer"
+    query_param: str | None = None
     token_env: dict[str, str] = Field(default_factory=dict)  # user id -> environment variable
 
 

@@ -39,25 +39,32 @@ class NotebookInfo:
         return importlib.import_module(self.checks).CHECKS if self.checks else None
 
 
+_SCOPE = "00_engagement"
 _DECISIONS = "01_architecture_decisions"
 _GAPS = ("02_data_pipelines", "03_failure_handling", "04_latency", "05_observability")
+# Gap notebooks wait for 00 as well: a target that answers nothing stops the run there.
+_MEASURED_AFTER = (_SCOPE, _DECISIONS)
 SEQUENCE: tuple[NotebookInfo, ...] = (
-    NotebookInfo("00_engagement", "scope", "Engagement and scope", checks="playbook.gaps.scope"),
+    NotebookInfo(_SCOPE, "scope", "Engagement and scope", checks="playbook.gaps.scope"),
     NotebookInfo(_DECISIONS, "decisions", "Architecture decisions", checks="playbook.decisions"),
     NotebookInfo(
-        "02_data_pipelines", "data", "Data pipelines", (_DECISIONS,), "playbook.gaps.data"
+        "02_data_pipelines", "data", "Data pipelines", _MEASURED_AFTER, "playbook.gaps.data"
     ),
     NotebookInfo(
-        "03_failure_handling", "failure", "Failure handling", (_DECISIONS,), "playbook.gaps.failure"
+        "03_failure_handling",
+        "failure",
+        "Failure handling",
+        _MEASURED_AFTER,
+        "playbook.gaps.failure",
     ),
-    NotebookInfo("04_latency", "latency", "Latency", (_DECISIONS,)),
-    NotebookInfo("05_observability", "observability", "Observability", (_DECISIONS,)),
-    NotebookInfo("06_security_access", "security", "Security and access", (_DECISIONS,)),
+    NotebookInfo("04_latency", "latency", "Latency", _MEASURED_AFTER),
+    NotebookInfo("05_observability", "observability", "Observability", _MEASURED_AFTER),
+    NotebookInfo("06_security_access", "security", "Security and access", _MEASURED_AFTER),
     NotebookInfo(
         "07_definition_of_done",
         "done",
         "Definition of done",
-        ("00_engagement", _DECISIONS, *_GAPS, "06_security_access"),
+        (_SCOPE, _DECISIONS, *_GAPS, "06_security_access"),
     ),
 )
 BY_NAME = {info.name: info for info in SEQUENCE}

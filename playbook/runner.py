@@ -26,7 +26,7 @@ from jupyter_client.manager import AsyncKernelManager
 from playbook.atomic import write_json_atomic
 from playbook.engagement import Engagement
 from playbook.errors import PlaybookError
-from playbook.evidence import read_run_evidence
+from playbook.evidence import evidence_path, read_evidence, read_run_evidence
 from playbook.notebooks import (
     NOTEBOOKS_DIR,
     NotebookInfo,
@@ -40,6 +40,7 @@ NotebookStatus = Literal["ok", "failed", "skipped"]
 KERNEL_NAME = "playbook"
 DEFAULT_CELL_TIMEOUT_S = 600
 FINAL_NOTEBOOK = "07_definition_of_done"
+SCOPE_NOTEBOOK = "00_engagement"
 _VERSIONED = ("gap-playbook", "papermill", "nbconvert", "nbclient", "pandas", "plotly", "ipykernel")
 
 
@@ -72,6 +73,7 @@ class RunResult:
     report: Path | None = None
     report_error: str | None = None
     seconds: float = 0.0
+    stopped: str | None = None  # why the gap notebooks did not run (the target answers nothing)
 
     @property
     def failed(self) -> list[NotebookOutcome]:
@@ -365,11 +367,23 @@ def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> R
         return outcome
 
     interrupted = threading.Event()
+    stopped: str | None = None
     pool = ThreadPoolExecutor(max_workers=max(1, options.jobs))
     try:
         for wave in plan_waves(selected):
+            if stopped is not None:  # the gap notebooks would measure nothing but errors
+                measured = [nb for nb in wave if nb.name == FINAL_NOTEBOOK]
+                for notebook in wave:
+                    if notebook not in measured:
+                        why = f"not run: {stopped}"
+                        outcome = NotebookOutcome(notebook.name, "skipped", error=why)
+                        record.update(outcome)
+                        outcomes[notebook.name] = outcome
+                wave = measured
             for outcome in pool.map(run_one, wave):
                 outcomes[outcome.name] = outcome
+            if stopped is None and SCOPE_NOTEBOOK in {nb.name for nb in wave}:
+                stopped = unreachable_target(run_dir)
     except KeyboardInterrupt:
         # Ctrl+C in a workshop must stop now: stop the kernels, keep what finished, mark the rest.
         interrupted.set()
@@ -386,9 +400,23 @@ def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> R
     _refresh_decision_records(engagement, run_dir)
     record.finish(scorecard, report)
     ordered = [outcomes[nb.name] for nb in selected]
-    return RunResult(
-        run_id, run_dir, ordered, scorecard, report, report_error, time.perf_counter() - started
-    )
+    seconds = time.perf_counter() - started
+    return RunResult(run_id, run_dir, ordered, scorecard, report, report_error, seconds, stopped)
+
+
+def unreachable_target(run_dir: Path) -> str | None:
+    """Why the gap notebooks should not run: notebook 00's smoke test got no answer at all."""
+    path = evidence_path(run_dir, SCOPE_NOTEBOOK)
+    if not path.is_file():
+        return None
+    try:
+        checks = {check.id: check for check in read_evidence(path).checks}
+    except PlaybookError:
+        return None
+    smoke = checks.get("scope.target_answers")
+    if smoke is None or smoke.status != "fail" or smoke.observed != 0:
+        return None
+    return f"the target answered none of the smoke questions in {SCOPE_NOTEBOOK} ({smoke.detail})"
 
 
 def score_run(

@@ -237,23 +237,54 @@ class HttpTarget:
     def ask(self, question: str, user: str | None = None) -> Answer:
         """Post the question as `user`; every failure of the target is an error Answer."""
         token = self._token(user)
-        headers = {}
-        if token is not None and self.config.auth is not None:
-            scheme = self.config.auth.scheme
-            headers[self.config.auth.header] = f"{scheme} {token}" if scheme else token
+        headers, params = {}, {}
+        auth = self.config.auth
+        if token is not None and auth is not None:
+            if auth.query_param:
+                params[auth.query_param] = token
+            else:
+                headers[auth.header] = f"{auth.scheme} {token}" if auth.scheme else token
         body = render_request(self.config.request, question, user)
         started = time.perf_counter()
         try:
-            response = self._client.post(self.url, json=body, headers=headers)
+            response = self._client.post(self.url, json=body, headers=headers, params=params)
         except httpx.TimeoutException as exc:
             reason = f"timed out after {self.config.timeout_s:g} s ({type(exc).__name__})"
             return _failed("", reason, token, {"total": time.perf_counter() - started})
         except Exception as exc:  # refused, reset, bad URL or header: all the target's failure
             reason = f"cannot reach {self.url}: {type(exc).__name__}: {exc}"
             return _failed("", reason, token, {"total": time.perf_counter() - started})
-        return self._answer(response, started, token)
+        return self._answer(response, started, token, user)
 
-    def _answer(self, response: httpx.Response, started: float, token: str | None) -> Answer:
+    def _refused_credentials(self, status: int, user: str | None, token: str | None) -> str:
+        """What to check when the target answers 401 or 403: never the token, always where it
+        was sent and which variable it came from."""
+        auth = self.config.auth
+        who = f"user {user}" if user else "an anonymous caller"
+        if token is None or auth is None:
+            listed = sorted(auth.token_env) if auth else []
+            return (
+                f"HTTP {status}: no credentials were sent for {who}; name its token variable in "
+                f"{self._source} field 'target.http.auth.token_env' (users with tokens: "
+                f"{', '.join(listed) or 'none'})"
+            )
+        where = (
+            f"query parameter '{auth.query_param}'"
+            if auth.query_param
+            else f"header '{auth.header}'"
+            + (f" with scheme '{auth.scheme}'" if auth.scheme else "")
+        )
+        variable = auth.token_env.get(user or "", "?")
+        return (
+            f"HTTP {status}: the target refused the credentials of {who}, sent in {where} from "
+            f"${variable}; check that the variable holds a valid token and that "
+            f"target.http.auth in {self._source} names the header (or query_param) and scheme "
+            "the API expects"
+        )
+
+    def _answer(
+        self, response: httpx.Response, started: float, token: str | None, user: str | None
+    ) -> Answer:
         raw = response.text
         try:
             document, parsed = response.json(), True
@@ -266,8 +297,13 @@ class HttpTarget:
         trace_id = self._trace_id(document, response.headers)
         found = self._answer_path.find(document) if parsed else []
         text = _as_text(found[0]) if found else None
+        if response.status_code in (401, 403):
+            reason = self._refused_credentials(response.status_code, user, token)
+            return _failed(text or raw, reason, token, timings, trace_id)
         if not response.is_success:
             reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+            if response.status_code == 404:
+                reason += f": nothing answers at {self.url} (check target.spec's path)"
             return _failed(text or raw, reason, token, timings, trace_id)
         if not parsed:
             reason = f"HTTP {response.status_code} with a body that is not JSON"

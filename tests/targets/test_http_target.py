@@ -272,3 +272,36 @@ def test_one_client_is_reused_and_closed():
 def test_a_spec_that_is_not_an_http_url_with_a_host_is_refused(spec):
     with pytest.raises(PlaybookError, match="expected http://host:port/path"):
         HttpTarget(spec)
+
+
+def test_an_api_key_goes_in_any_header_without_a_scheme(monkeypatch):
+    monkeypatch.setenv("ACME_KEY", TOKEN)
+    seen: list[httpx.Request] = []
+    auth = HttpAuth(header="X-Api-Key", scheme="", token_env={"u-alice": "ACME_KEY"})
+    target(replying({"answer": "ok"}, seen=seen), auth=auth).ask("q", "u-alice")
+    assert seen[0].headers["x-api-key"] == TOKEN and "authorization" not in seen[0].headers
+
+
+def test_an_api_key_can_go_in_a_query_parameter_instead_of_a_header(monkeypatch):
+    monkeypatch.setenv("ACME_KEY", TOKEN)
+    seen: list[httpx.Request] = []
+    auth = HttpAuth(query_param="api_key", token_env={"u-alice": "ACME_KEY"})
+    target(replying({"answer": "ok"}, seen=seen), auth=auth).ask("q", "u-alice")
+    assert seen[0].url.params["api_key"] == TOKEN and "authorization" not in seen[0].headers
+
+
+def test_a_401_names_where_the_credentials_went_and_the_variable_never_the_token(monkeypatch):
+    monkeypatch.setenv("ACME_KEY", TOKEN)
+    auth = HttpAuth(header="X-Api-Key", scheme="", token_env={"u-alice": "ACME_KEY"})
+    refused = target(replying({"error": "bad key"}, status=401), auth=auth).ask("q", "u-alice")
+    assert refused.status == "error"
+    assert "header 'X-Api-Key'" in refused.error and "$ACME_KEY" in refused.error
+    assert TOKEN not in refused.error + refused.text
+    anonymous = target(replying({"error": "no key"}, status=401), auth=auth).ask("q", "u-bob")
+    assert "no credentials were sent for user u-bob" in anonymous.error
+    assert "token_env" in anonymous.error and "u-alice" in anonymous.error
+
+
+def test_a_404_says_nothing_answers_at_the_url():
+    missing = target(replying({"detail": "Not Found"}, status=404)).ask("q")
+    assert missing.status == "error" and f"nothing answers at {URL}" in missing.error

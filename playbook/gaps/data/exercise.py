@@ -317,7 +317,8 @@ class _Exercise:
         self.asked: list[AskedQuestion] = []
         self.lineage: list[LineageRecord] = []
         self.last_good_served: dict[str, str] | None = None
-        self.declared: dict[str, str] | None = None
+        self.declared: dict[str, str] = {}
+        self.files_changed = True
 
     def _copy_sources(self, sources: Sequence[DataSource]) -> list[DataSource]:
         copies = []
@@ -402,6 +403,7 @@ class _Exercise:
         """
         before = served_documents(self.pipeline)
         step = self.pipeline.ingest(name, self.sources)
+        self.files_changed = True  # citations may now trace to what the files hold
         if touched is not None:
             if before is not None:
                 after = served_documents(self.pipeline) or {}
@@ -445,9 +447,12 @@ class _Exercise:
             self.lineage.append(replace(record, phase=phase))
 
     def _trace_in_files(self, doc_id: str) -> LineageRecord:
-        if self.declared is None:
+        # Ids any file of the exercise has declared: a pipeline that serves a last good version
+        # cites an id its file held before the drop.
+        if self.files_changed:
             records, _ = read_sources(self.sources)
-            self.declared = {record.declared_id: record.location for record in records}
+            self.declared.update({record.declared_id: record.location for record in records})
+            self.files_changed = False
         path = self.declared.get(doc_id)
         if path is None:
             return LineageRecord("", doc_id, None, None, False, "no source file declares it")
