@@ -286,6 +286,13 @@ class LocalSocketKernelManager(AsyncKernelManager):
                 process.wait(timeout=10)
             shutil.rmtree(manager._socket_folder, ignore_errors=True)
 
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts every kernel before it shuts it down; an idle kernel then
+        # logs "ERROR | KeyboardInterrupt caught in kernel." into the output of a good run.
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
         if not restart:

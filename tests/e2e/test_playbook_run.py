@@ -56,6 +56,7 @@ def test_the_exit_status_is_the_readiness_gate(demo_run):
     assert result.code == (0 if scorecard["gate"] == "pass" else 1), result.stderr
     assert "Readiness scorecard" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+    assert "ERROR" not in result.stderr  # a good run prints nothing that reads as an error
 
 
 def test_the_report_is_self_contained_and_hides_code(demo_run):
