@@ -20,7 +20,7 @@ setup: $(STAMP)
 # The whole playbook on the bundled demo engagement (the reference system, prototype profile).
 # Exit status 1 means "gate not met", which is the demo's point: only a usage error (2) fails make.
 demo: setup
-	test -f $(DEMO)/engagement.yaml || $(BIN)/playbook new $(DEMO)
+	test -f $(DEMO)/engagement.yaml || $(BIN)/playbook new $(DEMO) --demo
 	$(BIN)/playbook run $(DEMO) || [ $$? -eq 1 ]
 
 # Debian's chromium for the browser tests; never a browser download of playwright's own.

@@ -18,7 +18,9 @@ from pathlib import Path
 def run_once(workspace: Path, jobs: int, target: str | None) -> tuple[float, dict]:
     folder = workspace / f"demo-jobs{jobs}"
     subprocess.run(
-        [sys.executable, "-m", "playbook.cli", "new", str(folder)], check=True, capture_output=True
+        [sys.executable, "-m", "playbook.cli", "new", str(folder), "--demo"],
+        check=True,
+        capture_output=True,
     )
     command = [sys.executable, "-m", "playbook.cli", "run", str(folder), "--jobs", str(jobs)]
     if target:

@@ -10,7 +10,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from playbook.engagement import DEMO_TEMPLATE, create_engagement, load_engagement
+from playbook.engagement import (
+    CLIENT_TEMPLATE,
+    DEMO_TEMPLATE,
+    create_engagement,
+    load_engagement,
+)
 from playbook.errors import PlaybookError
 from playbook.runner import (
     SCOPE_NOTEBOOK,
@@ -29,6 +34,7 @@ STATUS_STYLE = {
     "pass": "green",
     "fail": "red",
     "incomplete": "yellow",
+    "error": "magenta",
 }
 STATUSES = ("pass", "warn", "fail", "error", "skip")
 
@@ -82,6 +88,31 @@ def print_scorecard(console: Console, scorecard: Scorecard) -> None:
         console.print(f"  [grey50]not measured: {area}: {reason}[/grey50]")
 
 
+def print_open_checks(console: Console, run_dir: Path, limit: int = 12) -> None:
+    """The checks that failed or could not run, worst first: what to work on next."""
+    from playbook.evidence import read_run_evidence
+
+    order = {"fail": 0, "error": 1}
+    checks = sorted(
+        (
+            check
+            for item in read_run_evidence(run_dir)
+            for check in item.checks
+            if check.status in order
+        ),
+        key=lambda check: (order[check.status], check.id),
+    )
+    if not checks:
+        return
+    console.print(f"Open checks ({len(checks)}, worst first; the report has them all):")
+    for check in checks[:limit]:
+        style = STATUS_STYLE.get(check.status, "magenta")
+        detail = check.detail if len(check.detail) <= 300 else check.detail[:299] + "…"
+        console.print(f"  [{style}]{check.status:>5}[/{style}] {check.id}: {detail}")
+    if len(checks) > limit:
+        console.print(f"  ... and {len(checks) - limit} more")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gap-playbook")
 def cli() -> None:
@@ -91,10 +122,31 @@ def cli() -> None:
 @cli.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
-def new(folder: Path, force: bool) -> None:
-    """Create an engagement folder from the templates."""
-    create_engagement(folder, force=force)
-    click.echo(f"Created {folder}/ — edit {folder}/engagement.yaml, then: playbook run {folder}")
+@click.option(
+    "--demo", is_flag=True, help="The bundled demo engagement instead of a blank client one."
+)
+def new(folder: Path, force: bool, demo: bool) -> None:
+    """Create an engagement folder: a new client's (placeholders to replace) or the demo."""
+    create_engagement(folder, force=force, template=DEMO_TEMPLATE if demo else CLIENT_TEMPLATE)
+    if demo:
+        click.echo(f"Created the demo engagement in {folder}/ — run it: playbook run {folder}")
+        return
+    click.echo(
+        f"Created {folder}/ for a new client. Replace the REPLACE lines of engagement.yaml, "
+        f"users.yaml and golden.jsonl (templates/formats.md explains every field), decide in "
+        f"decisions.yaml or notebook 01, then: playbook run {folder}"
+    )
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+def schema(folder: Path | None) -> None:
+    """Write the JSON Schema of the engagement, decisions, users and golden-set files."""
+    from playbook.schemas import SCHEMA_FOLDER, write_schemas
+
+    target = Path(folder) if folder else Path(SCHEMA_FOLDER)
+    for path in write_schemas(target):
+        click.echo(str(path))
 
 
 @cli.command()
@@ -119,7 +171,7 @@ def new(folder: Path, force: bool) -> None:
 @click.option("--kernel", help="Jupyter kernel name (default: playbook, else python3).")
 def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
     """Run the notebook sequence on an engagement; exit 0 when the readiness gate is met."""
-    console = Console()
+    console = Console(soft_wrap=True)
     engagement = load_engagement(_engagement_folder(folder, console))
     engagement = engagement.with_overrides(target__spec=target_spec, depth=depth)
     only_list = [part for part in (only or "").split(",") if part.strip()] or None
@@ -147,6 +199,7 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
             "settings in engagement.yaml, then run again."
         )
     print_scorecard(console, result.scorecard)
+    print_open_checks(console, result.run_dir)
     if result.report:
         console.print(f"Report: {result.report}")
     else:
@@ -181,7 +234,7 @@ def report(location: Path | None) -> None:
     """Write report.html for a run folder (or the latest run of an engagement)."""
     from playbook.report import build_report
 
-    path = build_report(_run_folder(location, Console()))
+    path = build_report(_run_folder(location, Console(soft_wrap=True)))
     click.echo(f"Report: {path}")
 
 
@@ -191,7 +244,7 @@ def status(folder: Path | None) -> None:
     """The last run's scorecard, and one line per earlier run."""
     from playbook.runner import score_run
 
-    console = Console()
+    console = Console(soft_wrap=True)
     folder = _engagement_folder(folder, console)
     engagement = load_engagement(folder)
     runs = _runs(folder)
@@ -252,7 +305,7 @@ def compare(folders: tuple[Path, ...], show_all: bool) -> None:
     for field, row in shown.iterrows():
         style = "bold yellow" if row["differs"] else None
         table.add_row(str(field), *(str(row[team]) for team in teams), style=style)
-    console = Console()
+    console = Console(soft_wrap=True)
     console.print(table)
     agreed = len(frame) - int(frame["differs"].sum())
     console.print(f"{int(frame['differs'].sum())} fields differ, {agreed} agree.")

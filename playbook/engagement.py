@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from playbook.errors import PlaybookError, describe_validation_error
 from playbook.notebooks import normalise_notebook_key
@@ -18,7 +19,8 @@ from playbook.targets.spec import parse_spec
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO_ROOT / "data_samples"
 TEMPLATES_DIR = REPO_ROOT / "templates"
-DEMO_TEMPLATE = TEMPLATES_DIR / "engagement"
+DEMO_TEMPLATE = TEMPLATES_DIR / "engagement"  # the bundled demo: the reference system, sample data
+CLIENT_TEMPLATE = TEMPLATES_DIR / "client"  # a new client's engagement: placeholders to replace
 ENGAGEMENT_FILE = "engagement.yaml"
 SAMPLES_PREFIX = "samples:"
 
@@ -58,49 +60,85 @@ class HttpAuth(_Strict):
     (`query_param: api_key`, which replaces the header).
     """
 
-    header: str = "Authorization"
-    scheme: str = "Bearer"
-    query_param: str | None = None
-    token_env: dict[str, str] = Field(default_factory=dict)  # user id -> environment variable
+    header: str = Field(default="Authorization", description="the header that carries the token")
+    scheme: str = Field(
+        default="Bearer", description="written before the token ('' for a bare API key)"
+    )
+    query_param: str | None = Field(
+        default=None, description="send the token in this query parameter instead of a header"
+    )
+    token_env: dict[str, str] = Field(
+        default_factory=dict,
+        description="user id -> the environment variable holding that user's token",
+    )
 
 
 class HttpResponseMap(_Strict):
     """Where the answer's parts sit in the response JSON (dotted paths, `[*]` for lists)."""
 
-    answer: str = "answer"
-    sources: str | None = "sources"
-    status: str | None = None
-    trace_id: str | None = None
+    answer: str = Field(default="answer", description="JMESPath to the answer text")
+    sources: str | None = Field(
+        default="sources", description="JMESPath to the cited document ids (or objects with id)"
+    )
+    status: str | None = Field(
+        default=None, description="JMESPath to a status (ok, degraded, refused, error or synonyms)"
+    )
+    trace_id: str | None = Field(default=None, description="JMESPath to the request's trace id")
 
 
 class HttpTarget(_Strict):
     """Field mapping and limits for a team's own HTTP API, so it can be measured without code."""
 
-    request: dict[str, Any] = Field(default_factory=lambda: {"question": "{question}"})
-    response: HttpResponseMap = Field(default_factory=HttpResponseMap)
-    auth: HttpAuth | None = None
-    timeout_s: float = Field(default=10.0, gt=0)
-    headers: dict[str, str] = Field(default_factory=dict)
+    request: dict[str, Any] = Field(
+        default_factory=lambda: {"question": "{question}"},
+        description="the JSON body; {question} and {user} are filled in at any depth",
+    )
+    response: HttpResponseMap = Field(
+        default_factory=HttpResponseMap, description="where the answer's parts are in the reply"
+    )
+    auth: HttpAuth | None = Field(default=None, description="how each user authenticates")
+    timeout_s: float = Field(default=10.0, gt=0, description="seconds before a request gives up")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="headers sent with every request (no secrets here)"
+    )
 
 
 class FaultProxySettings(_Strict):
     """Where the fault proxy sits: the team's service sends its model calls to 127.0.0.1:port."""
 
-    port: int = Field(ge=1, le=65535)
-    upstream: str = Field(min_length=1)  # the real endpoint the proxy forwards to
-    stage: Literal["generation", "retrieval"] = "generation"  # the stage behind that hop
+    port: int = Field(ge=1, le=65535, description="the loopback port the proxy listens on")
+    upstream: str = Field(min_length=1, description="the real endpoint the proxy forwards to")
+    stage: Literal["generation", "retrieval"] = Field(
+        default="generation", description="the stage behind that hop"
+    )
 
 
 class TargetConfig(_Strict):
     """The system under test, how to reach it, and what it lets the playbook do to it."""
 
-    spec: str = "reference:prototype"
-    http: HttpTarget | None = None
-    switches: dict[str, bool] = Field(default_factory=dict)  # reference only
-    ingest_hook: str | None = None  # python:module:callable that re-ingests the target's data
-    fault_proxy: FaultProxySettings | None = None  # http targets: faults on the model hop
-    fault_hook: str | None = None  # python targets: python:module:callable given a switchboard
-    logs: str | None = None  # a JSON-lines log file the target writes, for black-box checks
+    spec: str = Field(
+        default="reference:prototype",
+        description="reference:prototype, reference:production, http(s)://host:port/path or "
+        "python:module:callable",
+    )
+    http: HttpTarget | None = Field(default=None, description="http targets: request, reply, auth")
+    switches: dict[str, bool] = Field(
+        default_factory=dict, description="reference only: hardening switches turned on or off"
+    )
+    ingest_hook: str | None = Field(
+        default=None,
+        description="python:module:callable that re-ingests the target's data from given folders",
+    )
+    fault_proxy: FaultProxySettings | None = Field(
+        default=None, description="http targets: the fault proxy on the hop to the model"
+    )
+    fault_hook: str | None = Field(
+        default=None,
+        description="python targets: python:module:callable handed a fault switchboard",
+    )
+    logs: str | None = Field(
+        default=None, description="a JSON-lines log file the target writes (trace ids, errors)"
+    )
 
     @field_validator("spec")
     @classmethod
@@ -115,23 +153,37 @@ class TargetConfig(_Strict):
 class Gate(_Strict):
     """The readiness the system must reach for the run to pass."""
 
-    min_readiness: float = Field(default=0.8, ge=0.0, le=1.0)
+    min_readiness: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="the lowest area score the gate accepts"
+    )
 
 
 class Engagement(_Strict):
     """A validated engagement.yaml, with paths resolved against its folder."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    client: str = ""
-    depth: Depth = "standard"
-    target: TargetConfig = Field(default_factory=TargetConfig)
-    data_sources: list[DataSource] = Field(default_factory=list)
-    users: str | None = None
-    golden_set: str | None = None
-    decisions: str = "decisions.yaml"
-    gate: Gate = Field(default_factory=Gate)
-    notebooks: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    folder: Path = Field(default=Path("."), exclude=True)
+    name: str = Field(
+        min_length=1,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="a short id: letters, digits, dot, underscore, hyphen",
+    )
+    client: str = Field(default="", description="the client's name, shown in the report")
+    depth: Depth = Field(
+        default="standard", description="quick (workshops), standard or thorough: sample sizes"
+    )
+    target: TargetConfig = Field(default_factory=TargetConfig, description="the system measured")
+    data_sources: list[DataSource] = Field(
+        default_factory=list, description="the folders or files the system answers from"
+    )
+    users: str | None = Field(default=None, description="path of the users file (users.yaml)")
+    golden_set: str | None = Field(
+        default=None, description="path of the golden set (JSON Lines, one question per line)"
+    )
+    decisions: str = Field(default="decisions.yaml", description="path of the decisions file")
+    gate: Gate = Field(default_factory=Gate, description="what the run must reach to pass")
+    notebooks: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-notebook settings, e.g. {'02': {upstream_drop: x}}"
+    )
+    folder: SkipJsonSchema[Path] = Field(default=Path("."), exclude=True)
 
     @field_validator("notebooks")
     @classmethod
@@ -225,8 +277,11 @@ def load_engagement(location: Path) -> Engagement:
     return engagement.model_copy(update={"folder": path.parent.resolve()})
 
 
-def create_engagement(folder: Path, force: bool = False, template: Path = DEMO_TEMPLATE) -> Path:
-    """Create an engagement folder from the templates; refuse a non-empty folder unless forced."""
+def create_engagement(folder: Path, force: bool = False, template: Path = CLIENT_TEMPLATE) -> Path:
+    """Create an engagement folder from a template, with the JSON Schemas its editor validates
+    against; refuse a non-empty folder unless forced."""
+    from playbook.schemas import SCHEMA_FOLDER, with_schema_line, write_schemas
+
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise PlaybookError(f"{folder}: exists and is not a folder")
@@ -238,8 +293,20 @@ def create_engagement(folder: Path, force: bool = False, template: Path = DEMO_T
             destination = folder / item.name
             if item.is_dir():
                 shutil.copytree(item, destination, dirs_exist_ok=True)
+            elif item.name in SCHEMA_KINDS:
+                text = item.read_text(encoding="utf-8")
+                destination.write_text(with_schema_line(text, SCHEMA_KINDS[item.name]), "utf-8")
             else:
                 shutil.copy2(item, destination)
+        write_schemas(folder / SCHEMA_FOLDER)
     except OSError as exc:
         raise PlaybookError(f"{folder}: cannot write ({exc.strerror})") from None
     return folder
+
+
+# The files `playbook new` writes that an editor can validate, and the schema of each.
+SCHEMA_KINDS = {
+    "engagement.yaml": "engagement",
+    "decisions.yaml": "decisions",
+    "users.yaml": "users",
+}

@@ -22,14 +22,24 @@ class GoldenItem(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(min_length=1)
-    question: str = Field(min_length=1)
-    user: str | None = None
-    gold_docs: tuple[str, ...] = ()
-    reference_answer: str = ""
-    answerable: bool = True
-    groups_required: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
+    id: str = Field(min_length=1, description="unique within the golden set")
+    question: str = Field(min_length=1, description="asked exactly as written")
+    user: str | None = Field(
+        default=None, description="the user (id in users.yaml) who asks; null: anonymous"
+    )
+    gold_docs: tuple[str, ...] = Field(
+        default=(), description="ids of the documents that answer it (what citations must name)"
+    )
+    reference_answer: str = Field(default="", description="a correct answer, for answer scoring")
+    answerable: bool = Field(
+        default=True, description="false: the documents cannot answer it and it must be refused"
+    )
+    groups_required: tuple[str, ...] = Field(
+        default=(),
+        description="access groups whose documents hold the answer: the asking user must be in "
+        "all of them (scope.users_known), and a user outside them must not get it",
+    )
+    tags: tuple[str, ...] = Field(default=(), description="free labels for slicing results")
 
 
 def load_golden_set(path: Path) -> list[GoldenItem]:

@@ -116,7 +116,7 @@ def missing_evidence_reasons(run_dir: Path, folder: Path = NOTEBOOKS_DIR) -> dic
             error = (ran.get("error") or "").strip().splitlines()
             reasons[entry.area] = f"{entry.name} failed" + (f": {error[0][:160]}" if error else "")
         elif ran is not None and ran.get("status") == "skipped":
-            reasons[entry.area] = f"{entry.name} did not run ({ran.get('error') or 'skipped'})"
+            reasons[entry.area] = f"{entry.name} did not run: {ran.get('error') or 'skipped'}"
         elif ran is None:
             reasons[entry.area] = (
                 f"{entry.name} was not part of this run (--only)"

@@ -382,7 +382,7 @@ def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> R
                 measured = [nb for nb in wave if nb.name == FINAL_NOTEBOOK]
                 for notebook in wave:
                     if notebook not in measured:
-                        why = f"not run: {stopped}"
+                        why = f"the target answered none of the smoke questions in {SCOPE_NOTEBOOK}"
                         outcome = NotebookOutcome(notebook.name, "skipped", error=why)
                         record.update(outcome)
                         outcomes[notebook.name] = outcome

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+import jmespath
 import yaml
 from bs4 import BeautifulSoup
-from pydantic import BaseModel, ConfigDict, Field
+from jmespath.exceptions import JMESPathError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SourceFormat = Literal["auto", "markdown", "html", "json"]
+CanonicalField = Literal["id", "title", "body", "groups", "updated_at"]
+Shape = Literal["markdown", "html", "json object", "json array", "json records", "json lines"]
 EXTENSIONS: dict[str, tuple[str, ...]] = {
     "markdown": (".md", ".markdown"),
     "html": (".html", ".htm"),
@@ -40,9 +44,46 @@ class DataSource(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1)
-    path: str = Field(min_length=1)
-    format: SourceFormat = "auto"
+    name: str = Field(min_length=1, description="a short name (subfolder name in an upstream drop)")
+    path: str = Field(
+        min_length=1, description="folder or file, relative to engagement.yaml ('samples:' bundled)"
+    )
+    format: SourceFormat = Field(
+        default="auto", description="auto (by extension), markdown, html or json"
+    )
+    records: str | None = Field(
+        default=None,
+        description="json: JMESPath to the list of records inside each file (e.g. 'data.items'); "
+        "without it a file holds one object, an array of objects, or JSON Lines",
+    )
+    fields: dict[CanonicalField, str] = Field(
+        default_factory=dict,
+        description="where each document field is in records whose names differ: id, title, "
+        "body, groups or updated_at -> a JMESPath (e.g. {body: content, id: meta.doc_id})",
+    )
+
+    @field_validator("records")
+    @classmethod
+    def _records_path(cls, value: str | None) -> str | None:
+        if value is not None:
+            _compiled(value)
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _field_paths(cls, value: dict[str, str]) -> dict[str, str]:
+        for expression in value.values():
+            _compiled(expression)
+        return value
+
+
+def _compiled(expression: str) -> jmespath.parser.ParsedResult:
+    """A JMESPath expression, or a ValueError saying what is wrong with it."""
+    # JMESPath, as in the HTTP target's field mapping: the syntax teams know from AWS and Ansible.
+    try:
+        return jmespath.compile(expression)
+    except JMESPathError as exc:
+        raise ValueError(f"{expression!r} is not a JMESPath expression ({exc})") from None
 
 
 def scalar_text(value: object) -> str | None:
@@ -76,7 +117,8 @@ class SourceRecord:
     fields: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     fallback_id: str = ""
     page_text: str = ""
-    line: int | None = None  # 1-based line of a jsonl record
+    line: int | None = None  # 1-based position of a record in its file (JSON Lines, arrays)
+    shape: Shape = "markdown"  # how the file held it: what notebook 00 reports as detected
 
     @property
     def location(self) -> str:
@@ -132,7 +174,7 @@ def read_sources(
             errors.append(ReadError(source.name, str(folder), "source path not found"))
             continue
         for path in source_files(folder, source.format):
-            found, problems = read_file(path, source.name, _format_of(path, source.format))
+            found, problems = read_file(path, source, _format_of(path, source.format))
             records.extend(found)
             errors.extend(problems)
     return records, errors
@@ -147,24 +189,42 @@ def _format_of(path: Path, fmt: str) -> str:
     return "unknown"
 
 
-def read_file(path: Path, origin: str, fmt: str) -> tuple[list[SourceRecord], list[ReadError]]:
-    """Records of one file in format `fmt`; an unreadable file becomes a ReadError."""
+def read_file(
+    path: Path, source: DataSource, fmt: str
+) -> tuple[list[SourceRecord], list[ReadError]]:
+    """Records of one file in format `fmt`, with the source's field mapping applied; an
+    unreadable file becomes a ReadError."""
+    origin = source.name
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [ReadError(origin, str(path), f"cannot read: {exc}")]
     try:
         if fmt == "markdown":
-            return [_markdown(text, path, origin)], []
-        if fmt == "html":
-            return [_html(text, path, origin)], []
-        if fmt == "json" and path.suffix.lower() == ".jsonl":
-            return _jsonl(text, path, origin)
-        if fmt == "json":
-            return [_json_record(json.loads(text), path, origin, None)], []
+            found, errors = [_markdown(text, path, origin)], []
+        elif fmt == "html":
+            found, errors = [_html(text, path, origin)], []
+        elif fmt == "json" and path.suffix.lower() == ".jsonl":
+            found, errors = _jsonl(text, path, origin)
+        elif fmt == "json":
+            found, errors = _json_file(json.loads(text), path, source), []
+        else:
+            return [], [ReadError(origin, str(path), f"unknown format {fmt!r}")]
     except (ValueError, yaml.YAMLError) as exc:
         return [], [ReadError(origin, str(path), f"malformed {fmt}: {exc}")]
-    return [], [ReadError(origin, str(path), f"unknown format {fmt!r}")]
+    if source.fields:
+        found = [_mapped(record, source.fields) for record in found]
+    return found, errors
+
+
+def _mapped(record: SourceRecord, mapping: Mapping[str, str]) -> SourceRecord:
+    """The record with each mapped field found where the mapping says (the originals kept)."""
+    fields = dict(record.fields)
+    for name, expression in mapping.items():
+        value = _compiled(expression).search(dict(record.fields))
+        if value is not None:
+            fields[name] = value
+    return replace(record, fields=MappingProxyType(fields))
 
 
 def _markdown(text: str, path: Path, origin: str) -> SourceRecord:
@@ -183,7 +243,7 @@ def _markdown(text: str, path: Path, origin: str) -> SourceRecord:
         meta = {str(key): value for key, value in loaded.items()}
         body = "".join(lines[closing + 1 :])
     fields = {**meta, "body": body.strip()}
-    return SourceRecord(origin, str(path), MappingProxyType(fields), path.stem, text)
+    return SourceRecord(origin, str(path), MappingProxyType(fields), path.stem, text, None)
 
 
 def _html(text: str, path: Path, origin: str) -> SourceRecord:
@@ -202,15 +262,51 @@ def _html(text: str, path: Path, origin: str) -> SourceRecord:
         fields["body"] = article.get_text("\n", strip=True)
     page = soup.body or soup
     page_text = page.get_text("\n", strip=True)
-    return SourceRecord(origin, str(path), MappingProxyType(fields), path.stem, page_text)
+    return SourceRecord(
+        origin, str(path), MappingProxyType(fields), path.stem, page_text, None, "html"
+    )
 
 
-def _json_record(data: object, path: Path, origin: str, line: int | None) -> SourceRecord:
+def _json_record(
+    data: object, path: Path, origin: str, line: int | None, shape: Shape
+) -> SourceRecord:
     if not isinstance(data, dict):
         raise ValueError(f"expected one JSON object per record, got {type(data).__name__}")
     fallback = f"{path.stem}-{line}" if line else path.stem
     page_text = " ".join(str(value) for value in data.values() if isinstance(value, str))
-    return SourceRecord(origin, str(path), MappingProxyType(dict(data)), fallback, page_text, line)
+    fields = MappingProxyType(dict(data))
+    return SourceRecord(origin, str(path), fields, fallback, page_text, line, shape)
+
+
+def _json_file(data: object, path: Path, source: DataSource) -> list[SourceRecord]:
+    """One object, an array of objects, or the list `source.records` points at."""
+    if source.records:
+        found = _compiled(source.records).search(data)
+        if not isinstance(found, list):
+            raise ValueError(f"records path {source.records!r} does not reach a list")
+        return [
+            _json_record(item, path, source.name, n, "json records")
+            for n, item in enumerate(found, start=1)
+        ]
+    if isinstance(data, list):
+        return [
+            _json_record(item, path, source.name, n, "json array")
+            for n, item in enumerate(data, start=1)
+        ]
+    return [_json_record(data, path, source.name, None, "json object")]
+
+
+def nested_records(record: SourceRecord) -> tuple[str, int] | None:
+    """A JSON object that holds a list of objects under one key (`{"documents": [...]}`): the
+    key and how many, when it reads as one document but probably holds many."""
+    if record.shape != "json object":
+        return None
+    lists = [
+        (key, len(value))
+        for key, value in record.fields.items()
+        if isinstance(value, list) and len(value) > 1 and all(isinstance(v, dict) for v in value)
+    ]
+    return max(lists, key=lambda pair: pair[1]) if lists else None
 
 
 def _jsonl(text: str, path: Path, origin: str) -> tuple[list[SourceRecord], list[ReadError]]:
@@ -219,7 +315,7 @@ def _jsonl(text: str, path: Path, origin: str) -> tuple[list[SourceRecord], list
         if not line.strip():
             continue
         try:
-            records.append(_json_record(json.loads(line), path, origin, number))
+            records.append(_json_record(json.loads(line), path, origin, number, "json lines"))
         except ValueError as exc:
             errors.append(ReadError(origin, f"{path}:{number}", f"malformed json: {exc}"))
     return records, errors

@@ -1,4 +1,9 @@
-"""The users of the reference system and their access groups (a model of users.yaml)."""
+"""The engagement's users and their access groups (a model of users.yaml).
+
+Golden questions are asked as these users, access checks compare what each may see, and the
+reference system authenticates them (its demo-only `token`). A team's own service keeps its
+tokens out of this file: they come from the environment variables engagement.yaml names.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,38 @@ from pathlib import Path
 from types import MappingProxyType
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from playbook.errors import PlaybookError
+from playbook.errors import PlaybookError, describe_validation_error
 
 EVERYONE = "all-staff"  # a document in this group is visible to every user
+
+
+class UserEntry(BaseModel):
+    """One user as users.yaml writes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, description="the id golden questions and auth settings use")
+    name: str = Field(default="", description="display name (redacted from logs in production)")
+    role: str = Field(default="", description="what the user does, for readers")
+    groups: list[str] = Field(
+        default_factory=list, description="access groups beyond all-staff, named under 'groups'"
+    )
+    token: str = Field(
+        default="", description="reference system only: the demo bearer token of this user"
+    )
+
+
+class UsersFile(BaseModel):
+    """users.yaml: the access groups and the users."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    groups: dict[str, str] = Field(
+        default_factory=dict, description="access group name -> what it is (all-staff is implied)"
+    )
+    users: list[UserEntry] = Field(default_factory=list, description="every user who asks")
 
 
 @dataclass(frozen=True)
@@ -57,44 +90,33 @@ class UserDirectory:
         """Build a directory from the parsed YAML; `source` names the file in error messages."""
         if not isinstance(data, dict):
             raise PlaybookError(f"{source}: expected a mapping with 'groups' and 'users'")
-        groups = data.get("groups") or {}
-        if not isinstance(groups, dict):
-            raise PlaybookError(f"{source}: field 'groups': expected a mapping name -> description")
-        raw_users = data.get("users") or []
-        if not isinstance(raw_users, list):
-            raise PlaybookError(f"{source}: field 'users': expected a list of users")
+        data = {**data, "groups": data.get("groups") or {}, "users": data.get("users") or []}
+        try:
+            parsed = UsersFile.model_validate(data)
+        except ValidationError as exc:
+            raise describe_validation_error(source, exc) from None
+        groups = parsed.groups
         users = []
         seen: set[str] = set()
-        for position, raw in enumerate(raw_users):
+        for position, raw in enumerate(parsed.users):
             where = f"{source}: field 'users.{position}"
-            if not isinstance(raw, dict):
-                raise PlaybookError(f"{where}': expected a mapping with id, name, role, groups")
-            user_id = raw.get("id")
-            if not isinstance(user_id, str) or not user_id.strip():
+            if not raw.id.strip():
                 raise PlaybookError(f"{where}.id': expected a non-empty string")
-            if user_id in seen:
-                raise PlaybookError(f"{where}.id': duplicate user id {user_id!r}")
-            seen.add(user_id)
-            user_groups = raw.get("groups") or []
-            if not isinstance(user_groups, list) or not all(
-                isinstance(group, str) for group in user_groups
-            ):
-                raise PlaybookError(f"{where}.groups': expected a list of group names")
-            unknown = [g for g in user_groups if g not in groups and g != EVERYONE]
+            if raw.id in seen:
+                raise PlaybookError(f"{where}.id': duplicate user id {raw.id!r}")
+            seen.add(raw.id)
+            unknown = [g for g in raw.groups if g not in groups and g != EVERYONE]
             if groups and unknown:
                 raise PlaybookError(
                     f"{where}.groups': unknown group(s) {unknown}: expected names from 'groups'"
                 )
-            token = raw.get("token") or ""
-            if not isinstance(token, str):
-                raise PlaybookError(f"{where}.token': expected a string")
             users.append(
                 User(
-                    id=user_id,
-                    name=str(raw.get("name") or ""),
-                    role=str(raw.get("role") or ""),
-                    groups=tuple(user_groups),
-                    token=token,
+                    id=raw.id,
+                    name=raw.name,
+                    role=raw.role,
+                    groups=tuple(raw.groups),
+                    token=raw.token,
                 )
             )
         descriptions = {str(name): str(text or "") for name, text in groups.items()}

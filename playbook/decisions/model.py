@@ -80,7 +80,10 @@ def _option_from_text(value: object) -> object:
 
 
 CheckId = Annotated[str, AfterValidator(_check_id)]
-Lines = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
+# The schema says what a user may write: one text, or a list of them.
+Lines = Annotated[
+    tuple[str, ...], BeforeValidator(_one_or_many, json_schema_input_type=str | list[str])
+]
 
 
 class Option(BaseModel):
@@ -94,7 +97,9 @@ class Option(BaseModel):
     cons: Lines = ()
 
 
-OptionItem = Annotated[Option, BeforeValidator(_option_from_text)]
+OptionItem = Annotated[
+    Option, BeforeValidator(_option_from_text, json_schema_input_type=str | Option)
+]
 
 
 class Decision(BaseModel):
@@ -113,7 +118,10 @@ class Decision(BaseModel):
     choice: str = ""
     rationale: str = ""
     consequences: Lines = ()
-    confirmed_by: Annotated[tuple[CheckId, ...], BeforeValidator(_one_or_many)] = ()
+    confirmed_by: Annotated[
+        tuple[CheckId, ...],
+        BeforeValidator(_one_or_many, json_schema_input_type=str | list[str]),
+    ] = ()
     superseded_by: str | None = None
 
     @classmethod

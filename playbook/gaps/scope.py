@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +15,7 @@ from playbook.errors import PlaybookError
 from playbook.evidence import CheckResult
 from playbook.gaps.failure.classify import is_refusal
 from playbook.golden import GoldenItem, engagement_golden
-from playbook.sources import source_files
+from playbook.sources import DataSource, ReadError, nested_records, read_sources, source_files
 from playbook.targets.base import Target
 from playbook.users import UserDirectory
 
@@ -21,9 +23,9 @@ MIN_GOLDEN_QUESTIONS = 20
 
 DATA_SOURCES = Check(
     "scope.data_sources_readable",
-    "Declared data sources exist and hold documents",
+    "Declared data sources exist and read to documents",
     unit="sources with files",
-    expected="every source has >= 1 file",
+    expected="every source reads to >= 1 document, every file to its documents",
     remedy="declare-data-sources",
     decision="data-location",
 )
@@ -56,39 +58,90 @@ CHECKS = AreaChecks("scope", (DATA_SOURCES, GOLDEN_SET, USERS, TARGET_ANSWERS))
 AREA = CHECKS.area
 
 
-def _files(engagement: Engagement, path: str, fmt: str) -> list[Path]:
-    folder = engagement.resolve(path)
-    return source_files(folder, fmt) if folder.exists() else []
+@dataclass(frozen=True)
+class SourceReading:
+    """What reading one declared source gave: files, documents, what could not be read."""
+
+    source: DataSource
+    files: int
+    records: int
+    shapes: Counter[str]  # detected shape -> documents
+    unreadable: tuple[ReadError, ...]
+    nested: tuple[tuple[str, str, int], ...]  # (file, key, objects) read as one document
+
+    @property
+    def problems(self) -> list[str]:
+        """Why this source may give the later notebooks less than it holds."""
+        found = [f"{Path(e.path).name}: {e.reason}" for e in self.unreadable]
+        found += [
+            f"{Path(file).name} reads as one document but holds {count} objects under "
+            f"'{key}' (set records: {key} on this source)"
+            for file, key, count in self.nested
+        ]
+        return found
 
 
-def data_sources_table(engagement: Engagement) -> pd.DataFrame:
-    """One row per declared source: where it is, its format and how many files it holds."""
-    rows = []
-    for source in engagement.data_sources:
-        folder = engagement.resolve(source.path)
-        rows.append(
-            {
-                "source": source.name,
-                "format": source.format,
-                "path": source.path,
-                "exists": folder.exists(),
-                "files": len(_files(engagement, source.path, source.format)),
-            }
+def read_declared_sources(engagement: Engagement) -> list[SourceReading]:
+    """Read every declared source the way the reference system ingests it."""
+    readings = []
+    for source in engagement.resolved_sources():
+        folder = Path(source.path)
+        files = source_files(folder, source.format) if folder.exists() else []
+        records, errors = read_sources([source]) if folder.exists() else ([], [])
+        nested = tuple(
+            (record.path, *found) for record in records if (found := nested_records(record))
         )
-    return pd.DataFrame(rows, columns=["source", "format", "path", "exists", "files"])
+        readings.append(
+            SourceReading(
+                source=source,
+                files=len(files),
+                records=len(records),
+                shapes=Counter(record.shape for record in records),
+                unreadable=tuple(errors),
+                nested=nested,
+            )
+        )
+    return readings
 
 
-def check_data_sources(engagement: Engagement) -> CheckResult:
-    """Every declared data source exists and holds files of its format."""
-    table = data_sources_table(engagement)
-    if table.empty:
+def data_sources_table(readings: Sequence[SourceReading]) -> pd.DataFrame:
+    """One row per declared source: its files, the documents read and how they were held."""
+    rows = [
+        {
+            "source": reading.source.name,
+            "format": reading.source.format,
+            "files": reading.files,
+            "documents": reading.records,
+            "read as": ", ".join(f"{shape} {n}" for shape, n in reading.shapes.most_common())
+            or "-",
+            "unreadable": len(reading.unreadable),
+            "problems": "; ".join(reading.problems[:3]),
+        }
+        for reading in readings
+    ]
+    columns = ["source", "format", "files", "documents", "read as", "unreadable", "problems"]
+    return pd.DataFrame(rows, columns=columns).set_index("source")
+
+
+def check_data_sources(readings: Sequence[SourceReading]) -> CheckResult:
+    """Every declared data source reads to documents; files that read to nothing are named."""
+    if not readings:
         return DATA_SOURCES.result("fail", 0, "engagement.yaml declares no data_sources")
-    empty = table.loc[table["files"] == 0, "source"].tolist()
-    readable = len(table) - len(empty)
-    detail = f"{readable} of {len(table)} sources hold files" + (
-        f"; empty or missing: {', '.join(empty)}" if empty else ""
+    empty = [r.source.name for r in readings if r.records == 0]
+    readable = len(readings) - len(empty)
+    detail = (
+        f"{readable} of {len(readings)} sources hold documents ("
+        + ", ".join(f"{r.source.name}: {r.records} from {r.files} files" for r in readings)
+        + ")"
     )
-    return DATA_SOURCES.verdict(not empty, readable, detail)
+    if empty:
+        detail += f"; empty, missing or unreadable: {', '.join(empty)}"
+    problems = [f"{r.source.name}/{problem}" for r in readings for problem in r.problems]
+    if problems:
+        detail += f"; {len(problems)} files read to less than they hold: " + "; ".join(problems[:4])
+    if empty:
+        return DATA_SOURCES.result("fail", readable, detail)
+    return DATA_SOURCES.verdict(not problems, readable, detail, otherwise="warn")
 
 
 def check_golden_set(engagement: Engagement) -> tuple[CheckResult, list[GoldenItem]]:

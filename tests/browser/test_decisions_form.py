@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from playbook.decisions import backup_path, load_decisions
-from playbook.engagement import create_engagement
+from playbook.engagement import DEMO_TEMPLATE, create_engagement
 from playbook.notebooks import info
 
 from .conftest import Lab
@@ -72,7 +72,7 @@ def open_tab(page: Page, title: str) -> None:
 def test_decisions_saved_in_the_browser_form_reach_the_file_the_records_and_the_reloaded_form(
     page: Page, jupyter_lab: Lab, tmp_path: Path
 ):
-    engagement = create_engagement(tmp_path / "team-a")
+    engagement = create_engagement(tmp_path / "team-a", template=DEMO_TEMPLATE)
     decisions_file = engagement / "decisions.yaml"
     original = decisions_file.read_text(encoding="utf-8")
     notebook = notebook_for(engagement, tmp_path / "run", jupyter_lab.root)

@@ -17,13 +17,13 @@ def test_run_ids_sort_by_start_time_and_never_repeat():
 
 
 def test_two_runs_started_together_get_separate_folders(tmp_path):
-    engagement = load_engagement(create_engagement(tmp_path / "e"))
+    engagement = load_engagement(create_engagement(tmp_path / "e", template=DEMO_TEMPLATE))
     folders = {create_run_dir(engagement)[1] for _ in range(30)}
     assert len(folders) == 30 and all(folder.is_dir() for folder in folders)
 
 
 def test_a_run_folder_that_cannot_be_written_is_a_clear_error(tmp_path):
-    engagement = load_engagement(create_engagement(tmp_path / "e"))
+    engagement = load_engagement(create_engagement(tmp_path / "e", template=DEMO_TEMPLATE))
     (engagement.folder / "runs").write_text("a file where the runs folder should be")
     with pytest.raises(PlaybookError, match="runs"):
         create_run_dir(engagement)
@@ -45,7 +45,7 @@ def test_a_subset_runs_in_one_wave_when_its_dependencies_are_not_selected():
 
 
 def test_an_unknown_notebook_setting_names_the_engagement_field(tmp_path):
-    folder = create_engagement(tmp_path / "e")
+    folder = create_engagement(tmp_path / "e", template=DEMO_TEMPLATE)
     text = (
         (folder / "engagement.yaml")
         .read_text()

@@ -23,7 +23,7 @@ def demo() -> Decisions:
 @pytest.fixture()
 def engagement(tmp_path: Path) -> Engagement:
     """A team's own engagement folder, created from the templates in tmp_path."""
-    return load_engagement(create_engagement(tmp_path / "team-a"))
+    return load_engagement(create_engagement(tmp_path / "team-a", template=DEMO_TEMPLATE))
 
 
 def changed(decisions: Decisions, decision: str, **values: object) -> Decisions:

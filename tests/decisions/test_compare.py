@@ -9,7 +9,7 @@ import pytest
 from playbook.decisions.compare import compare_decisions, compare_styler
 from playbook.decisions.files import save_decisions
 from playbook.decisions.model import Decisions
-from playbook.engagement import create_engagement
+from playbook.engagement import DEMO_TEMPLATE, create_engagement
 from playbook.errors import PlaybookError
 
 from .conftest import changed
@@ -17,8 +17,8 @@ from .conftest import changed
 
 @pytest.fixture()
 def teams(tmp_path: Path, demo: Decisions) -> list[Path]:
-    team_a = create_engagement(tmp_path / "team-a")
-    team_b = create_engagement(tmp_path / "team-b")
+    team_a = create_engagement(tmp_path / "team-a", template=DEMO_TEMPLATE)
+    team_b = create_engagement(tmp_path / "team-b", template=DEMO_TEMPLATE)
     save_decisions(changed(demo, "latency_budget", p95_ms=4000), team_b / "decisions.yaml")
     team_c = tmp_path / "team-c"
     team_c.mkdir()

@@ -5,7 +5,7 @@ from tests.e2e.conftest import playbook
 
 def test_compare_shows_only_the_fields_where_teams_differ(tmp_path):
     for team in ("red", "blue"):
-        assert playbook("new", team, cwd=tmp_path).code == 0
+        assert playbook("new", team, "--demo", cwd=tmp_path).code == 0
     decisions = tmp_path / "blue" / "decisions.yaml"
     text = decisions.read_text(encoding="utf-8")
     assert "p95_ms: 2500" in text
@@ -21,7 +21,7 @@ def test_compare_shows_only_the_fields_where_teams_differ(tmp_path):
 
 @pytest.mark.parametrize("args", [["decisions", "compare", "red", "nowhere"]])
 def test_compare_with_a_missing_folder_is_a_one_line_usage_error(tmp_path, args):
-    assert playbook("new", "red", cwd=tmp_path).code == 0
+    assert playbook("new", "red", "--demo", cwd=tmp_path).code == 0
     result = playbook(*args, cwd=tmp_path)
     assert result.code == 2
     assert "nowhere" in result.stderr and "Traceback" not in result.stderr

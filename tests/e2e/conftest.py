@@ -33,7 +33,7 @@ def playbook(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Comman
 def demo_run(tmp_path_factory) -> tuple[Path, CommandResult]:
     """One full `playbook new` + `playbook run` of the demo engagement, shared by the e2e tests."""
     workspace = tmp_path_factory.mktemp("workspace")
-    created = playbook("new", "client", cwd=workspace)
+    created = playbook("new", "client", "--demo", cwd=workspace)
     assert created.code == 0, created.stderr
     result = playbook("run", "client", "--jobs", "2", cwd=workspace)
     return workspace / "client", result

@@ -82,10 +82,10 @@ def test_a_failing_notebook_is_kept_and_the_others_still_run(tmp_path):
     broken.cells.insert(3, new_code_cell("raise RuntimeError('upstream export changed')"))
     nbformat.write(broken, notebooks / "00_engagement.ipynb")
 
-    from playbook.engagement import create_engagement, load_engagement
+    from playbook.engagement import DEMO_TEMPLATE, create_engagement, load_engagement
     from playbook.runner import RunOptions, run_playbook
 
-    engagement = load_engagement(create_engagement(tmp_path / "client"))
+    engagement = load_engagement(create_engagement(tmp_path / "client", template=DEMO_TEMPLATE))
     result = run_playbook(engagement, RunOptions(notebooks_dir=notebooks))
 
     assert result.exit_code == 1
@@ -112,11 +112,11 @@ def test_a_failing_notebook_is_kept_and_the_others_still_run(tmp_path):
         (["run", "client", "--only", "42"], "unknown notebook '42'"),
         (["run", "client", "--target", "gopher://x"], "target.spec"),
         (["run", "missing"], "missing/engagement.yaml: not found"),
-        (["new", "client"], "not empty"),
+        (["new", "client", "--demo"], "not empty"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line_and_write_nothing(tmp_path, args, message):
-    assert playbook("new", "client", cwd=tmp_path).code == 0
+    assert playbook("new", "client", "--demo", cwd=tmp_path).code == 0
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     result = playbook(*args, cwd=tmp_path)
     assert result.code == 2
@@ -130,7 +130,7 @@ def test_two_runs_at_the_same_time_on_one_engagement_keep_separate_folders(tmp_p
     import subprocess
     import sys
 
-    assert playbook("new", "client", cwd=tmp_path).code == 0
+    assert playbook("new", "client", "--demo", cwd=tmp_path).code == 0
     command = [sys.executable, "-m", "playbook.cli", "run", "client", "--only", "00"]
     runs = [
         subprocess.Popen(command, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -178,7 +178,7 @@ def test_ctrl_c_stops_the_run_at_once_and_records_what_finished(tmp_path):
     import sys
     import time
 
-    assert playbook("new", "client", cwd=tmp_path).code == 0
+    assert playbook("new", "client", "--demo", cwd=tmp_path).code == 0
     run = subprocess.Popen(
         [sys.executable, "-m", "playbook.cli", "run", "client", "--only", "02,03"],
         cwd=tmp_path,
@@ -212,7 +212,7 @@ def test_ctrl_c_stops_the_run_at_once_and_records_what_finished(tmp_path):
 
 
 def test_a_run_of_one_notebook_never_passes_the_gate_and_names_what_was_not_measured(tmp_path):
-    assert playbook("new", "client", cwd=tmp_path).code == 0
+    assert playbook("new", "client", "--demo", cwd=tmp_path).code == 0
     result = playbook(
         "run", "client", "--only", "00", "--target", "reference:production", cwd=tmp_path
     )
@@ -223,3 +223,26 @@ def test_a_run_of_one_notebook_never_passes_the_gate_and_names_what_was_not_meas
     assert card["areas"]["data"] is None
     assert "--only" in card["not_measured"]["data"]
     assert "incomplete" in result.stdout and "not measured: data" in result.stdout
+
+
+def test_a_blank_client_engagement_lists_what_to_decide_and_stops_on_its_placeholder_target(
+    tmp_path,
+):
+    created = playbook("new", "acme", cwd=tmp_path)
+    assert created.code == 0 and "REPLACE" in created.stdout
+    result = playbook("run", "acme", cwd=tmp_path)
+    assert result.code == 1, result.stderr
+    assert "Stopped after 00_engagement" in result.stdout
+    record = json.loads((only_run(tmp_path / "acme") / "run.json").read_text())
+    evidence = {
+        check["id"]: check
+        for path in (only_run(tmp_path / "acme") / "evidence").glob("*.json")
+        for check in json.loads(path.read_text())["checks"]
+    }
+    required = evidence["decisions.required_made"]
+    assert required["status"] == "fail" and required["observed"] == 0
+    for decision in ("data-location", "latency-budget", "ownership"):
+        assert f"{decision} is proposed" in required["detail"]
+        assert f"{decision} is proposed" in result.stdout.replace("\n", " ")
+    assert record["scorecard"]["gate"] == "fail"
+    assert "Traceback" not in result.stdout + result.stderr

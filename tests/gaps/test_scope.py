@@ -26,10 +26,14 @@ def edit(folder, old: str, new: str):
     return load_engagement(folder)
 
 
+def sources_check(engagement):
+    return scope.check_data_sources(scope.read_declared_sources(engagement))
+
+
 def test_declared_sources_pass_and_a_missing_one_fails_by_name(demo):
-    assert scope.check_data_sources(load_engagement(demo)).status == "pass"
+    assert sources_check(load_engagement(demo)).status == "pass"
     broken = edit(demo, '"samples:corpus/wiki"', '"samples:corpus/gone"')
-    result = scope.check_data_sources(broken)
+    result = sources_check(broken)
     assert result.status == "fail" and "wiki" in result.detail and result.observed == 2
 
 
