@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -86,6 +88,20 @@ def print_scorecard(console: Console, scorecard: Scorecard) -> None:
     )
     for area, reason in scorecard.unmeasured_reasons.items():
         console.print(f"  [grey50]not measured: {area}: {reason}[/grey50]")
+
+
+def stop_on_sigterm() -> list[int]:
+    """Make SIGTERM (a CI job's timeout, `kill`) stop like Ctrl+C: kernels stopped, what
+    finished recorded. The list it returns gets the signal number once one arrived."""
+    received: list[int] = []
+
+    def terminate(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
+    return received
 
 
 def print_open_checks(console: Console, run_dir: Path, limit: int = 12) -> None:
@@ -179,6 +195,7 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
         f"Running [bold]{engagement.name}[/bold] against {engagement.target.spec} "
         f"at depth {engagement.depth}"
     )
+    terminated = stop_on_sigterm()
     try:
         result = run_playbook(
             engagement,
@@ -192,7 +209,7 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
         )
     except RunInterrupted as stop:
         console.print(f"[yellow]Interrupted.[/yellow] What finished is recorded in {stop.run_dir}")
-        sys.exit(130)
+        sys.exit(143 if terminated else 130)
     if result.stopped:
         console.print(
             f"[red]Stopped after {SCOPE_NOTEBOOK}:[/red] {result.stopped}. Fix the target or its "
@@ -316,7 +333,7 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except PlaybookError as exc:
-        click.echo(f"playbook: error: {exc}", err=True)
+        click.echo(f"playbook: error: {' '.join(str(exc).split())}", err=True)  # one line
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("playbook: aborted", err=True)

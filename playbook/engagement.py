@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+import jmespath
+from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from playbook.errors import PlaybookError, describe_validation_error
 from playbook.notebooks import normalise_notebook_key
-from playbook.sources import DataSource
+from playbook.safe_files import FileProblem, parse_yaml, read_config
+from playbook.sources import SAMPLES_PREFIX, DataSource, confined_path
 from playbook.targets.spec import parse_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -22,9 +24,9 @@ TEMPLATES_DIR = REPO_ROOT / "templates"
 DEMO_TEMPLATE = TEMPLATES_DIR / "engagement"  # the bundled demo: the reference system, sample data
 CLIENT_TEMPLATE = TEMPLATES_DIR / "client"  # a new client's engagement: placeholders to replace
 ENGAGEMENT_FILE = "engagement.yaml"
-SAMPLES_PREFIX = "samples:"
 
 Depth = Literal["quick", "standard", "thorough"]
+PATH_SETTINGS = frozenset({"upstream_drop", "data_contract"})  # notebook settings naming paths
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,19 @@ class HttpResponseMap(_Strict):
     )
     trace_id: str | None = Field(default=None, description="JMESPath to the request's trace id")
 
+    @field_validator("answer", "sources", "status", "trace_id")
+    @classmethod
+    def _jmespath(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                jmespath.compile(value)
+            except JMESPathError:
+                raise ValueError(
+                    f"cannot read path {value!r} (expected a JMESPath such as "
+                    "'result.refs[*].doc' or 'choices[0].message.content')"
+                ) from None
+        return value
+
 
 class HttpTarget(_Strict):
     """Field mapping and limits for a team's own HTTP API, so it can be measured without code."""
@@ -140,6 +155,18 @@ class TargetConfig(_Strict):
         default=None, description="a JSON-lines log file the target writes (trace ids, errors)"
     )
 
+    @field_validator("logs")
+    @classmethod
+    def _logs_stay_inside(cls, value: str | None) -> str | None:
+        return None if value is None else confined_path(value)
+
+    @field_validator("ingest_hook", "fault_hook")
+    @classmethod
+    def _python_callable(cls, value: str | None) -> str | None:
+        if value is not None and parse_spec(value).kind != "python":
+            raise ValueError(f"{value!r}: expected python:module:callable")
+        return value
+
     @field_validator("spec")
     @classmethod
     def _known_spec(cls, value: str) -> str:
@@ -185,15 +212,25 @@ class Engagement(_Strict):
     )
     folder: SkipJsonSchema[Path] = Field(default=Path("."), exclude=True)
 
+    @field_validator("users", "golden_set", "decisions")
+    @classmethod
+    def _paths_stay_inside(cls, value: str | None) -> str | None:
+        return None if value is None else confined_path(value)
+
     @field_validator("notebooks")
     @classmethod
     def _known_notebooks(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         normalised = {}
         for key, settings in value.items():
             try:
-                normalised[normalise_notebook_key(str(key))] = settings or {}
+                name = normalise_notebook_key(str(key))
             except PlaybookError as exc:
                 raise ValueError(str(exc)) from None
+            settings = settings or {}
+            for setting in PATH_SETTINGS & set(settings):
+                if isinstance(settings[setting], str) and settings[setting]:
+                    confined_path(settings[setting])
+            normalised[name] = settings
         return normalised
 
     def resolve(self, value: str) -> Path:
@@ -253,19 +290,13 @@ def engagement_file(location: Path) -> Path:
 def load_engagement(location: Path) -> Engagement:
     """Read and validate engagement.yaml; every problem is a PlaybookError naming file and field."""
     path = engagement_file(location)
+    if not path.exists():
+        raise PlaybookError(f"{path}: not found (create one with `playbook new DIR`)")
+    text = read_config(path, "engagement file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlaybookError(f"{path}: not found (create one with `playbook new DIR`)") from None
-    except OSError as exc:
-        raise PlaybookError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise PlaybookError(f"{path}: not valid YAML{where}: {problem}") from None
+        data = parse_yaml(text)
+    except FileProblem as exc:
+        raise PlaybookError(f"{path}: {exc}") from None
     if not isinstance(data, dict):
         raise PlaybookError(
             f"{path}: expected a mapping of fields (name, target, ...) at top level"

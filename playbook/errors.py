@@ -15,7 +15,7 @@ def describe_validation_error(source: object, exc: Exception) -> PlaybookError:
     problems = []
     for error in getattr(exc, "errors", lambda: [])():
         field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        message = error["msg"]
+        message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field (check the spelling)"
         elif error["type"] == "missing":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from playbook.errors import PlaybookError, describe_validation_error
+from playbook.safe_files import MAX_GOLDEN_BYTES, FileProblem, parse_json, read_text
 
 if TYPE_CHECKING:
     from playbook.engagement import Engagement
@@ -46,9 +46,13 @@ def load_golden_set(path: Path) -> list[GoldenItem]:
     """Read a JSON-lines golden set; a bad line is a PlaybookError naming file, line and field."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(path, MAX_GOLDEN_BYTES).splitlines()
     except FileNotFoundError:
         raise PlaybookError(f"{path}: golden set not found (field 'golden_set')") from None
+    except IsADirectoryError:
+        raise PlaybookError(f"{path}: is a folder, expected the golden set file") from None
+    except FileProblem as exc:
+        raise PlaybookError(f"{path}: {exc}") from None
     except OSError as exc:
         raise PlaybookError(f"{path}: cannot read the golden set ({exc.strerror})") from None
     items: list[GoldenItem] = []
@@ -57,9 +61,9 @@ def load_golden_set(path: Path) -> list[GoldenItem]:
         if not line.strip():
             continue
         try:
-            item = GoldenItem.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise PlaybookError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            item = GoldenItem.model_validate(parse_json(line))
+        except FileProblem as exc:
+            raise PlaybookError(f"{path}:{number}: {exc}") from None
         except ValidationError as exc:
             raise describe_validation_error(f"{path}:{number}", exc) from None
         if item.id in seen:

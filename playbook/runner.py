@@ -34,6 +34,7 @@ from playbook.notebooks import (
     missing_evidence_reasons,
     normalise_notebook_key,
 )
+from playbook.preflight import check_inputs
 from playbook.scorecard import Scorecard, build_scorecard
 
 NotebookStatus = Literal["ok", "failed", "skipped"]
@@ -286,6 +287,23 @@ class LocalSocketKernelManager(AsyncKernelManager):
                 process.wait(timeout=10)
             shutil.rmtree(manager._socket_folder, ignore_errors=True)
 
+    working_dir: ClassVar[str | None] = None  # the kernel's working folder (see `in_folder`)
+
+    @classmethod
+    def in_folder(cls, folder: Path) -> type[LocalSocketKernelManager]:
+        """A manager class whose kernels start in `folder`.
+
+        The kernel is started in the folder itself rather than through papermill's `cwd`, which
+        changes the working folder of this whole process: two notebooks run on two threads would
+        leave it in one of their folders.
+        """
+        return type(cls.__name__, (cls,), {"working_dir": str(folder)})
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+        if self.working_dir is not None:
+            kw.setdefault("cwd", self.working_dir)
+        return await super()._async_pre_start_kernel(**kw)
+
     async def _async_interrupt_kernel(self) -> None:
         # jupyter_client interrupts every kernel before it shuts it down; an idle kernel then
         # logs "ERROR | KeyboardInterrupt caught in kernel." into the output of a good run.
@@ -311,11 +329,10 @@ def _execute(
             str(output),
             parameters=parameters,
             kernel_name=kernel,
-            cwd=str(source.parent),
             progress_bar=False,
             start_timeout=120,
             execution_timeout=timeout,
-            kernel_manager_class=LocalSocketKernelManager,
+            kernel_manager_class=LocalSocketKernelManager.in_folder(source.parent),
         )
     except papermill.PapermillExecutionError as exc:
         error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
@@ -338,6 +355,7 @@ def _snapshot_inputs(engagement: Engagement, run_dir: Path) -> None:
 def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> RunResult:
     """Run the selected notebooks in waves, record each outcome, score the run, write the report."""
     options = options or RunOptions()
+    check_inputs(engagement)  # a user's mistake stops here, before a run folder exists
     folder = Path(options.notebooks_dir)
     selected = select_notebooks(options.only, folder)
     if not selected:

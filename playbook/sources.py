@@ -7,21 +7,29 @@ ingests exactly the same files.
 
 from __future__ import annotations
 
-import json
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Literal
 
 import jmespath
-import yaml
 from bs4 import BeautifulSoup
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from playbook.safe_files import (
+    MAX_DOCUMENT_BYTES,
+    FileProblem,
+    parse_json,
+    parse_yaml,
+    read_text,
+)
+
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+SAMPLES_PREFIX = "samples:"  # a path in the playbook's bundled data_samples/
 SourceFormat = Literal["auto", "markdown", "html", "json"]
 CanonicalField = Literal["id", "title", "body", "groups", "updated_at"]
 Shape = Literal["markdown", "html", "json object", "json array", "json records", "json lines"]
@@ -62,6 +70,11 @@ class DataSource(BaseModel):
         "body, groups or updated_at -> a JMESPath (e.g. {body: content, id: meta.doc_id})",
     )
 
+    @field_validator("path")
+    @classmethod
+    def _path_stays_inside(cls, value: str) -> str:
+        return confined_path(value)
+
     @field_validator("records")
     @classmethod
     def _records_path(cls, value: str | None) -> str | None:
@@ -77,13 +90,33 @@ class DataSource(BaseModel):
         return value
 
 
+def confined_path(value: str) -> str:
+    """`value`, checked not to climb out of where it is resolved: a relative path stays inside
+    the engagement folder and a `samples:` path inside the bundled samples (ValueError if not).
+    An absolute path (or `~/...`) is the user's own choice and is kept as written."""
+    rest = value.removeprefix(SAMPLES_PREFIX)
+    if rest != value and (rest.startswith(("/", "~")) or PurePosixPath(rest).is_absolute()):
+        raise ValueError(f"{value!r}: a samples: path is relative to the bundled data_samples/")
+    if rest == value and (PurePosixPath(value).is_absolute() or value.startswith("~")):
+        return value
+    normalised = posixpath.normpath(rest.replace("\\", "/"))
+    if normalised == ".." or normalised.startswith("../"):
+        where = "the bundled data_samples/" if rest != value else "the engagement folder"
+        raise ValueError(
+            f"{value!r} climbs out of {where}: write an absolute path if you mean a folder outside"
+        )
+    return value
+
+
 def _compiled(expression: str) -> jmespath.parser.ParsedResult:
     """A JMESPath expression, or a ValueError saying what is wrong with it."""
     # JMESPath, as in the HTTP target's field mapping: the syntax teams know from AWS and Ansible.
     try:
         return jmespath.compile(expression)
-    except JMESPathError as exc:
-        raise ValueError(f"{expression!r} is not a JMESPath expression ({exc})") from None
+    except JMESPathError:
+        raise ValueError(
+            f"{expression!r} is not a JMESPath expression (e.g. 'content' or 'meta.acl[*]')"
+        ) from None
 
 
 def scalar_text(value: object) -> str | None:
@@ -196,9 +229,13 @@ def read_file(
     unreadable file becomes a ReadError."""
     origin = source.name
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [ReadError(origin, str(path), f"cannot read: {exc}")]
+        text = read_text(path, MAX_DOCUMENT_BYTES)
+    except FileProblem as exc:
+        return [], [ReadError(origin, str(path), str(exc))]
+    except OSError as exc:
+        return [], [ReadError(origin, str(path), f"cannot read ({exc.strerror or exc})")]
+    if not text.strip():
+        return [], [ReadError(origin, str(path), "empty file")]
     try:
         if fmt == "markdown":
             found, errors = [_markdown(text, path, origin)], []
@@ -207,10 +244,10 @@ def read_file(
         elif fmt == "json" and path.suffix.lower() == ".jsonl":
             found, errors = _jsonl(text, path, origin)
         elif fmt == "json":
-            found, errors = _json_file(json.loads(text), path, source), []
+            found, errors = _json_file(parse_json(text), path, source), []
         else:
             return [], [ReadError(origin, str(path), f"unknown format {fmt!r}")]
-    except (ValueError, yaml.YAMLError) as exc:
+    except ValueError as exc:  # FileProblem included: it names the line
         return [], [ReadError(origin, str(path), f"malformed {fmt}: {exc}")]
     if source.fields:
         found = [_mapped(record, source.fields) for record in found]
@@ -237,7 +274,7 @@ def _markdown(text: str, path: Path, origin: str) -> SourceRecord:
         )
         if closing is None:
             raise ValueError("front matter opened with '---' is never closed")
-        loaded = yaml.safe_load("".join(lines[1:closing])) or {}
+        loaded = parse_yaml("".join(lines[1:closing])) or {}
         if not isinstance(loaded, dict):
             raise ValueError("front matter is not a mapping of fields")
         meta = {str(key): value for key, value in loaded.items()}
@@ -315,7 +352,7 @@ def _jsonl(text: str, path: Path, origin: str) -> tuple[list[SourceRecord], list
         if not line.strip():
             continue
         try:
-            records.append(_json_record(json.loads(line), path, origin, number, "json lines"))
+            records.append(_json_record(parse_json(line), path, origin, number, "json lines"))
         except ValueError as exc:
             errors.append(ReadError(origin, f"{path}:{number}", f"malformed json: {exc}"))
     return records, errors

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from playbook.errors import PlaybookError, describe_validation_error
+from playbook.safe_files import FileProblem, parse_yaml, read_config
 
 EVERYONE = "all-staff"  # a document in this group is visible to every user
 
@@ -75,14 +75,11 @@ class UserDirectory:
     def load(cls, path: Path) -> UserDirectory:
         """Read users.yaml; every problem is a PlaybookError naming the file and the field."""
         path = Path(path)
+        text = read_config(path, "users file", "users")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise PlaybookError(f"{path}: users file not found") from None
-        except OSError as exc:
-            raise PlaybookError(f"{path}: cannot read ({exc.strerror})") from None
-        except yaml.YAMLError as exc:
-            raise PlaybookError(f"{path}: not valid YAML ({exc})") from None
+            data = parse_yaml(text)
+        except FileProblem as exc:
+            raise PlaybookError(f"{path}: {exc}") from None
         return cls.from_mapping(data, source=str(path))
 
     @classmethod

@@ -41,6 +41,7 @@ from playbook.decisions import (
     write_records,
 )
 from playbook.errors import PlaybookError
+from playbook.safe_files import FileProblem, parse_yaml
 
 FieldKind = Literal[
     "text", "textarea", "lines", "names", "options", "date", "dropdown", "checkbox",
@@ -445,12 +446,9 @@ class DecisionsForm:
             return value.strip(), None
         if kind == "yaml":
             try:
-                parsed = yaml.safe_load(value) if value.strip() else []
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" at line {mark.line + 1}" if mark else ""
-                reason = getattr(exc, "problem", None) or "invalid YAML"
-                message = f"not valid YAML{where}: {reason}; the saved list is kept"
+                parsed = parse_yaml(value) if value.strip() else []
+            except FileProblem as exc:
+                message = f"{exc}; the saved list is kept"
                 return _get(base, spec.key), Problem(spec.key, message)
             return parsed, None
         return value, None

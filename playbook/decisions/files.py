@@ -27,6 +27,8 @@ from playbook.decisions.model import (
 )
 from playbook.engagement import TEMPLATES_DIR, Engagement
 from playbook.errors import PlaybookError
+from playbook.safe_files import FileProblem, StrictLoader, read_config
+from playbook.safe_files import parse_yaml as parse_strict_yaml
 
 DECISIONS_FILE = "decisions.yaml"
 ADR_FOLDER = "adr"
@@ -245,18 +247,19 @@ def yaml_text(data: object) -> str:
     )
 
 
-class _DecisionsLoader(yaml.SafeLoader):
+class _DecisionsLoader(StrictLoader):
     """Keeps dates as text, so an impossible date is one field's problem, not a crash."""
 
     yaml_constructors = {
-        **yaml.SafeLoader.yaml_constructors,
+        **StrictLoader.yaml_constructors,
         "tag:yaml.org,2002:timestamp": yaml.SafeLoader.construct_yaml_str,
     }
 
 
 def parse_yaml(text: str) -> Any:
-    """The data of a YAML text; dates stay text, so an impossible one is a field's problem."""
-    return yaml.load(text, Loader=_DecisionsLoader)  # noqa: S506 - a SafeLoader subclass
+    """The data of a YAML text (limits of `playbook.safe_files`); dates stay text, so an
+    impossible one is a field's problem. A FileProblem says what is wrong and where."""
+    return parse_strict_yaml(text, _DecisionsLoader)
 
 
 def decisions_yaml(decisions: Decisions) -> str:
@@ -292,15 +295,13 @@ def save_decisions(decisions: Decisions, path: Path) -> Path:
 def load_decisions(path: Path) -> DecisionsLoad:
     """Read decisions.yaml leniently: a full model (defaults where invalid) plus every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         problem = Problem(FILE_FIELD, f"{path}: not found, so every decision uses its default")
         return DecisionsLoad(Decisions(), (problem,), path)
-    except (OSError, UnicodeDecodeError) as exc:
-        problem = Problem(
-            FILE_FIELD, f"{path}: cannot read ({exc}); every decision uses its default"
-        )
+    try:
+        text = read_config(path, "decisions file", "decisions")
+    except PlaybookError as exc:
+        problem = Problem(FILE_FIELD, f"{exc}; every decision uses its default")
         return DecisionsLoad(Decisions(), (problem,), path)
     return load_decisions_text(text, path)
 
@@ -309,11 +310,8 @@ def load_decisions_text(text: str, path: Path = Path(DECISIONS_FILE)) -> Decisio
     """Parse the text of a decisions file leniently (see `load_decisions`)."""
     try:
         data = parse_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or "invalid YAML"
-        message = f"{path}: not valid YAML{where}: {reason}; every decision uses its default"
+    except FileProblem as exc:
+        message = f"{path}: {exc}; every decision uses its default"
         return DecisionsLoad(Decisions(), (Problem(FILE_FIELD, message),), Path(path))
     decisions, problems = decisions_from_data(data)
     return DecisionsLoad(decisions, tuple(problems), Path(path))

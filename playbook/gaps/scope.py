@@ -20,6 +20,7 @@ from playbook.targets.base import Target
 from playbook.users import UserDirectory
 
 MIN_GOLDEN_QUESTIONS = 20
+NAMED_PROBLEMS = 25  # files named in the evidence; unreadable_table lists every one
 
 DATA_SOURCES = Check(
     "scope.data_sources_readable",
@@ -70,15 +71,23 @@ class SourceReading:
     nested: tuple[tuple[str, str, int], ...]  # (file, key, objects) read as one document
 
     @property
-    def problems(self) -> list[str]:
-        """Why this source may give the later notebooks less than it holds."""
-        found = [f"{Path(e.path).name}: {e.reason}" for e in self.unreadable]
+    def unread(self) -> list[tuple[str, str]]:
+        """(file, why) of every file that gives the later notebooks less than it holds."""
+        found = [(Path(error.path).name, error.reason) for error in self.unreadable]
         found += [
-            f"{Path(file).name} reads as one document but holds {count} objects under "
-            f"'{key}' (set records: {key} on this source)"
+            (
+                Path(file).name,
+                f"reads as one document but holds {count} objects under '{key}' "
+                f"(set records: {key} on this source)",
+            )
             for file, key, count in self.nested
         ]
         return found
+
+    @property
+    def problems(self) -> list[str]:
+        """The same, as sentences."""
+        return [f"{file}: {why}" for file, why in self.unread]
 
 
 def read_declared_sources(engagement: Engagement) -> list[SourceReading]:
@@ -123,6 +132,20 @@ def data_sources_table(readings: Sequence[SourceReading]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index("source")
 
 
+def unreadable_table(readings: Sequence[SourceReading]) -> pd.DataFrame:
+    """Every file that reads to less than it holds, with the reason: what to fix at the source."""
+    rows = [
+        {
+            "source": reading.source.name,
+            "file": problem.split(": ", 1)[0],
+            "why": problem.split(": ", 1)[1],
+        }
+        for reading in readings
+        for problem in reading.problems
+    ]
+    return pd.DataFrame(rows, columns=["source", "file", "why"])
+
+
 def check_data_sources(readings: Sequence[SourceReading]) -> CheckResult:
     """Every declared data source reads to documents; files that read to nothing are named."""
     if not readings:
@@ -138,7 +161,11 @@ def check_data_sources(readings: Sequence[SourceReading]) -> CheckResult:
         detail += f"; empty, missing or unreadable: {', '.join(empty)}"
     problems = [f"{r.source.name}/{problem}" for r in readings for problem in r.problems]
     if problems:
-        detail += f"; {len(problems)} files read to less than they hold: " + "; ".join(problems[:4])
+        shown = "; ".join(problems[:NAMED_PROBLEMS])
+        more = (
+            f"; and {len(problems) - NAMED_PROBLEMS} more" if len(problems) > NAMED_PROBLEMS else ""
+        )
+        detail += f"; {len(problems)} files read to less than they hold: {shown}{more}"
     if empty:
         return DATA_SOURCES.result("fail", readable, detail)
     return DATA_SOURCES.verdict(not problems, readable, detail, otherwise="warn")

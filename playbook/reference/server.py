@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import signal
 import tempfile
 import threading
 import time
@@ -36,15 +37,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import h11
 import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from playbook.loopback import listen
+from playbook.safe_files import FileProblem, parse_json
 
 if TYPE_CHECKING:
     from playbook.reference.settings import ReferenceSettings
@@ -68,7 +72,11 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    question: str
+    # Documented for clients: text the service can store and echo (`unstorable_text` enforces
+    # it with a message saying which characters).
+    question: str = Field(
+        json_schema_extra={"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"}
+    )
 
 
 class SourceRef(BaseModel):
@@ -89,6 +97,43 @@ class AskResponse(BaseModel):
     status: str
     trace_id: str
     timings: dict[str, float]
+
+
+class FieldProblem(BaseModel):
+    """One field of a request that was refused, and why."""
+
+    field: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the service answers: a sentence, the fields at fault, a trace id on a 500."""
+
+    error: str
+    fields: list[FieldProblem] | None = None
+    trace_id: str | None = None
+
+
+class HistoryItem(BaseModel):
+    """One question someone asked and what they were told."""
+
+    user: str | None
+    question: str
+    answer: str
+    status: str
+    sources: list[str]
+    time: str
+
+
+class HistoryReply(BaseModel):
+    """The reply of `GET /v1/history`."""
+
+    entries: list[HistoryItem]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error replies of a route (every one is an `ErrorBody`)."""
+    return {status: {"model": ErrorBody} for status in statuses}
 
 
 class _Unauthorised(Exception):
@@ -244,7 +289,19 @@ def create_app(system: ReferenceSystem) -> FastAPI:
             {"error": str(exc.detail).lower()}, status_code=exc.status_code, headers=exc.headers
         )
 
-    @app.post("/v1/ask")
+    # The body is read by hand (its errors have the service's own shape): the schema says what
+    # it must be, so clients and property-based tests know.
+    @app.post(
+        "/v1/ask",
+        response_model=AskResponse,
+        responses=_errors(400, 401, 413, 422, 500),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": AskRequest.model_json_schema()}},
+            }
+        },
+    )
     async def ask(request: Request, user: str | None = Depends(caller)) -> JSONResponse:
         question = _read_question(await request.body())
         answer = await run_in_threadpool(system.ask, question, user)
@@ -265,11 +322,11 @@ def create_app(system: ReferenceSystem) -> FastAPI:
             headers["Server-Timing"] = server_timing
         return JSONResponse(reply.model_dump(), headers=headers)
 
-    @app.get("/v1/history")
+    @app.get("/v1/history", response_model=HistoryReply, responses=_errors(401, 500))
     def history(user: str | None = Depends(caller)) -> JSONResponse:
         return JSONResponse({"entries": [_history_item(entry) for entry in system.history(user)]})
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse)
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(system.metrics_text(), media_type=METRICS_CONTENT_TYPE)
 
@@ -285,11 +342,13 @@ def create_app(system: ReferenceSystem) -> FastAPI:
 
 def _read_question(body: bytes) -> str:
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise _BadRequest(400, {"error": "request body is not valid JSON"}) from None
+        payload = parse_json(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _BadRequest(400, {"error": "request body is not UTF-8 JSON"}) from None
+    except FileProblem as exc:
+        raise _BadRequest(400, {"error": f"request body is not valid JSON: {exc}"}) from None
     try:
-        return AskRequest.model_validate(payload).question
+        question = AskRequest.model_validate(payload).question
     except ValidationError as exc:
         fields = [
             {
@@ -301,11 +360,60 @@ def _read_question(body: bytes) -> str:
         raise _BadRequest(
             422, {"error": 'expected a JSON object {"question": "<text>"}', "fields": fields}
         ) from None
+    problem = unstorable_text(question)
+    if problem:
+        raise _BadRequest(
+            422,
+            {
+                "error": "the question cannot be stored or shown back",
+                "fields": [{"field": "question", "problem": problem}],
+            },
+        )
+    return question
+
+
+def unstorable_text(text: str) -> str | None:
+    """Why text cannot be kept in a history and echoed as JSON (None when it can)."""
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return "it holds a lone surrogate, which is not Unicode text"
+    control = sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 32 and c not in "\t\n\r"})
+    if control:
+        return f"it holds control characters ({', '.join(control[:4])})"
+    return None
+
+
+class JsonErrorProtocol(H11Protocol):
+    """uvicorn's h11 protocol, answering a malformed HTTP request in JSON like every other error."""
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps({"error": "malformed HTTP request"}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        self.transport.write(self.conn.send(h11.Response(status_code=400, headers=headers)))
+        self.transport.write(self.conn.send(h11.Data(data=body)))
+        self.transport.write(self.conn.send(h11.EndOfMessage()))
+        self.transport.close()
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops serving like Ctrl+C, so the store's temporary folder is removed: uvicorn
+    re-raises the signal after its graceful shutdown, and the default action would kill the
+    process before any cleanup."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _server(app: FastAPI, access_log: bool, configure_logging: bool) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
+        http=JsonErrorProtocol,
         log_level="info",
         access_log=access_log,
         server_header=False,
@@ -403,6 +511,7 @@ def serve(
                     shown,
                     sock.getsockname()[1],
                 )
+                _stop_on_sigterm()
                 with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how serving stops
                     server.run(sockets=[sock])
             finally:

@@ -467,7 +467,12 @@ class ReferenceSystem:
         self.telemetry.count_request(answer.status)
         if answer.error != "not authorised":
             entry = HistoryEntry(
-                user, question, answer.text, answer.status, answer.sources, utc_now()
+                user,
+                _storable(question),
+                _storable(answer.text),
+                answer.status,
+                answer.sources,
+                utc_now(),
             )
             with self._lock:
                 if self.hardening.user_history:
@@ -548,3 +553,9 @@ class ReferenceSystem:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _storable(text: str) -> str:
+    """Text that round-trips through JSON: a lone surrogate (not Unicode) becomes '?', so one
+    odd question can never make a user's history unreadable."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")

@@ -62,3 +62,30 @@ def test_injected_parameters_carry_no_secrets_only_locations_and_settings():
     params = notebook_parameters(engagement, BY_NAME["00_engagement"], DEMO_TEMPLATE, {})
     assert set(params) == {"engagement_dir", "run_dir", "target_spec", "depth", "interactive"}
     assert params["interactive"] is False
+
+
+def test_notebooks_run_in_their_folder_on_threads_without_moving_this_process(tmp_path):
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from playbook.runner import _execute, resolve_kernel
+
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+        notebook = new_notebook(cells=[new_code_cell("import os\nprint(os.getcwd())")])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        nbformat.write(notebook, folder / "where.ipynb")
+        (folder / "notebooks").mkdir()
+    before = os.getcwd()
+    kernel = resolve_kernel(None)
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda f: _execute(f / "where.ipynb", f, {}, kernel, 60), folders))
+    assert [outcome.status for outcome in outcomes] == ["ok", "ok"]
+    assert os.getcwd() == before
+    for folder in folders:
+        executed = nbformat.read(folder / "notebooks" / "where.ipynb", as_version=4)
+        assert executed.cells[0].outputs[0]["text"].strip() == str(folder)

@@ -94,7 +94,9 @@ def test_a_json_object_wrapping_many_records_is_named_in_notebook_00_with_the_fi
     readings = scope.read_declared_sources(load_engagement(tmp_path))
     check = scope.check_data_sources(readings)
     assert check.status == "warn"
-    assert "export.json reads as one document but holds 3 objects under 'documents'" in check.detail
+    assert (
+        "export.json: reads as one document but holds 3 objects under 'documents'" in check.detail
+    )
     assert "set records: documents" in check.detail
     assert "broken.json: malformed json" in check.detail
     table = scope.data_sources_table(readings)

@@ -172,7 +172,8 @@ def test_report_rewrites_the_report_of_the_latest_run(demo_run):
     assert "Readiness" in report.read_text(encoding="utf-8")
 
 
-def test_ctrl_c_stops_the_run_at_once_and_records_what_finished(tmp_path):
+@pytest.mark.parametrize(("stop", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_or_sigterm_stops_the_run_at_once_and_records_what_finished(tmp_path, stop, code):
     import signal
     import subprocess
     import sys
@@ -195,11 +196,11 @@ def test_ctrl_c_stops_the_run_at_once_and_records_what_finished(tmp_path):
         time.sleep(0.2)
     assert record is not None, "no notebook started"
     time.sleep(2)
-    run.send_signal(signal.SIGINT)
-    stdout, _ = run.communicate(timeout=60)
+    run.send_signal(getattr(signal, stop))
+    stdout, stderr = run.communicate(timeout=60)
 
-    assert run.returncode == 130
-    assert "Interrupted" in stdout
+    assert run.returncode == code, stderr
+    assert "Interrupted" in stdout and "Traceback" not in stderr
     data = json.loads(record.read_text(encoding="utf-8"))
     assert data["interrupted"] is True and data["finished_at"]
     statuses = {nb["name"]: (nb["status"], nb["error"]) for nb in data["notebooks"]}

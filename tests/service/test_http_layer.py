@@ -188,3 +188,35 @@ def test_a_stopped_server_no_longer_accepts_connections(system):
     server.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{server.url}/healthz", timeout=2, trust_env=False)
+
+
+def test_text_that_cannot_be_stored_or_echoed_is_422_and_never_reaches_the_system(client, system):
+    for body, problem in (
+        ('{"question": "leave \\ud800 days"}', "lone surrogate"),
+        ('{"question": "annual\\u0000leave\\u0007"}', "control characters (U+0000, U+0007)"),
+    ):
+        reply = client.post("/v1/ask", content=body, headers=AUTH)
+        assert reply.status_code == 422, reply.text
+        assert problem in reply.json()["fields"][0]["problem"]
+    assert system.asked == []
+    assert client.get("/v1/history", headers=AUTH).status_code == 200
+
+
+def test_json_nested_deeper_than_the_limit_is_400_json_not_a_crash(client, system):
+    deep = '{"question": "q", "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    reply = client.post("/v1/ask", content=deep, headers=AUTH)
+    assert reply.status_code == 400 and "nested deeper" in reply.json()["error"]
+    assert system.asked == []
+
+
+def test_malformed_http_gets_a_json_error_like_every_other_error(system):
+    import socket
+
+    with start_server(system) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as raw:
+            raw.sendall(b"GARBAGE /v1/ask HTTP/9.9\r\n\x00\x01\r\n\r\n")
+            reply = raw.recv(4096).decode("latin-1")
+    head, _, body = reply.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 400") and "application/json" in head.lower()
+    assert body == '{"error": "malformed HTTP request"}'

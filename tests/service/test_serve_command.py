@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -90,3 +91,26 @@ def test_a_port_in_use_is_a_playbook_error_naming_it(engagement):
 def test_an_unknown_profile_is_a_playbook_error(engagement):
     with pytest.raises(PlaybookError, match="staging"):
         serve_engagement(engagement, "staging", port=closed_port())
+
+
+def test_sigterm_stops_serving_and_removes_the_temporary_store(engagement, tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    port = closed_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(engagement.folder), "production", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    try:
+        wait_until_healthy(url, process)
+        assert any(scratch.glob("playbook-serve-*"))  # the store lives there while serving
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert "stopped cleanly" in out
+    assert not any(scratch.glob("playbook-serve-*")), list(scratch.iterdir())

@@ -6,8 +6,9 @@ import json
 
 import httpx
 import pytest
+import yaml
 
-from playbook.engagement import HttpAuth, HttpResponseMap
+from playbook.engagement import HttpAuth, HttpResponseMap, load_engagement
 from playbook.engagement import HttpTarget as HttpConfig
 from playbook.errors import PlaybookError
 from playbook.targets.http import (
@@ -49,13 +50,16 @@ def test_field_paths_reach_nested_keys_list_items_and_every_item_of_a_list():
 
 
 @pytest.mark.parametrize("bad", ["", "a..b", "a[x]", "a[*", "a]b"])
-def test_a_malformed_path_names_the_engagement_field(bad):
-    with pytest.raises(PlaybookError, match=r"target\.http\.response\.sources"):
-        HttpTarget(
-            URL,
-            HttpConfig(response=HttpResponseMap(sources=bad)),
-            transport=httpx.MockTransport(replying({})),
-        )
+def test_a_malformed_path_is_refused_when_the_engagement_loads_naming_the_field(bad, tmp_path):
+    data = {
+        "name": "api",
+        "target": {"spec": URL, "http": {"response": {"answer": "answer", "sources": bad}}},
+    }
+    (tmp_path / "engagement.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(
+        PlaybookError, match=r"engagement\.yaml: field 'target\.http\.response\.sources'"
+    ):
+        load_engagement(tmp_path)
 
 
 def test_request_template_fills_placeholders_at_any_depth_and_keeps_other_braces():

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from playbook.atomic import write_json_atomic
 from playbook.errors import PlaybookError, describe_validation_error
+from playbook.safe_files import FileProblem, parse_json, read_config
 
 if TYPE_CHECKING:
     from playbook.sources import SourceRecord
@@ -124,14 +124,11 @@ def save_contract(path: Path, contract: DataContract) -> Path:
 def load_contract(path: Path) -> DataContract:
     """Read a stored contract; a missing or malformed file is a PlaybookError naming it."""
     path = Path(path)
+    text = read_config(path, "data contract", "notebooks.02_data_pipelines.data_contract")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlaybookError(f"{path}: cannot read the data contract ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)  # JSON is YAML: one reader, clear line numbers
-    except yaml.YAMLError as exc:
-        raise PlaybookError(f"{path}: not valid JSON ({exc})") from None
+        data = parse_json(text)
+    except FileProblem as exc:
+        raise PlaybookError(f"{path}: {exc}") from None
     try:
         return DataContract.model_validate(data)
     except ValidationError as exc:

@@ -9,6 +9,8 @@ the documents cannot answer must be refused or labelled, not answered confidentl
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -17,8 +19,9 @@ from dataclasses import dataclass
 from playbook.gaps.failure.classify import classify, raw_failure_reason
 from playbook.gaps.failure.matrix import FaultSettings, ask_timed
 from playbook.golden import GoldenItem
-from playbook.targets.base import Target
+from playbook.targets.base import Answer, Target
 
+_CLIENT_ERROR = re.compile(r"^HTTP (?:400|413|422)\b")
 # Each probe is a kind of input real users send; the names appear in the evidence.
 EDGE_INPUTS: dict[str, str] = {
     "quotes": 'What does the "annual leave" policy say about carry-over, and what\'s "carry-over"?',
@@ -44,6 +47,7 @@ class ProbeAnswer:
     status: str
     seconds: float
     problem: str  # why the answer is unsafe or wrong ("" when it is fine)
+    note: str = ""  # how a safe answer was safe, when it was not an answer
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,23 @@ class Probes:
 
     def answered_confidently(self) -> list[ProbeAnswer]:
         return [answer for answer in self.unanswerable if answer.problem]
+
+
+def clear_rejection(answer: Answer) -> str:
+    """How an HTTP API refused bad input safely (`HTTP 422`), or '' when it did not: a 400, 413
+    or 422 with a JSON error message is what a client application can show as is."""
+    found = _CLIENT_ERROR.match(answer.error or "") if answer.status == "error" else None
+    if found is None:
+        return ""
+    try:
+        body = json.loads(answer.text)
+    except ValueError:
+        return ""
+    said = isinstance(body, dict) and any(
+        isinstance(body.get(key), str) and body[key].strip()
+        for key in ("error", "message", "detail")
+    )
+    return found.group(0) if said else ""
 
 
 def probe_user(items: Sequence[GoldenItem]) -> str | None:
@@ -92,10 +113,12 @@ def run_probes(
         started = time.monotonic()
         answer = target.ask(question, user)
         seconds = time.monotonic() - started
-        problem = raw_failure_reason(answer.text) or ""
+        rejected = clear_rejection(answer)
+        problem = "" if rejected else raw_failure_reason(answer.text) or ""
         if not problem and seconds > settings.budget_s:
             problem = f"answered after {seconds:.2f} s"
-        edge.append(ProbeAnswer(kind, _short(question), answer.status, seconds, problem))
+        note = f"rejected as invalid input ({rejected})" if rejected else ""
+        edge.append(ProbeAnswer(kind, _short(question), answer.status, seconds, problem, note))
     unanswerable = []
     for item in [item for item in items if not item.answerable][:max_questions]:
         if time.monotonic() > deadline:

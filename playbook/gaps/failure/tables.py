@@ -125,7 +125,7 @@ def probes_table(probes: Probes) -> pd.DataFrame:
             "question": answer.question,
             "status": answer.status,
             "ms": round(1000 * answer.seconds, 1),
-            "verdict": answer.problem or "safe",
+            "verdict": answer.problem or answer.note or "safe",
         }
         for answer in (*probes.edge, *probes.unanswerable)
     ]

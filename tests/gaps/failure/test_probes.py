@@ -78,3 +78,31 @@ def test_without_golden_questions_or_unanswerable_ones_the_probes_could_not_run(
     only_answerable = failure.run_probes(Careful(), ITEMS[:1], settings(), max_questions=10)
     check = failure.check_unanswerable_refused(only_answerable, DECISIONS)
     assert check.status == "error" and "answerable: false" in check.detail
+
+
+class Validating:
+    """An API that refuses odd input with a clear 422, and crashes with a 500 on markup."""
+
+    spec = "http://127.0.0.1:9/api"
+
+    def ask(self, question: str, user: str | None = None) -> Answer:
+        if "<" in question:
+            body = '{"detail": "Internal Server Error"}'
+            return Answer(body, status="error", error="HTTP 500 Internal Server Error")
+        if not question.strip() or any(ord(c) < 32 and c not in "\t\n" for c in question):
+            body = '{"error": "the question cannot be stored", "fields": []}'
+            return Answer(body, status="error", error="HTTP 422 Unprocessable Entity")
+        return Answer("I could not find this.", status="refused")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_clear_4xx_rejection_of_bad_input_is_safe_and_a_5xx_is_not() -> None:
+    probes = failure.run_probes(Validating(), ITEMS, settings(), max_questions=10)
+    by_kind = {answer.kind: answer for answer in probes.edge}
+    assert by_kind["empty"].problem == "" and "HTTP 422" in by_kind["empty"].note
+    assert by_kind["control characters"].problem == ""
+    assert by_kind["markup"].problem == "raw JSON payload"
+    check = failure.check_hostile_inputs(probes)
+    assert check.status == "fail" and check.observed == 1 and "markup" in check.detail
