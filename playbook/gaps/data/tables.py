@@ -34,6 +34,7 @@ def steps_table(exercise: Exercise) -> pd.DataFrame:
             "deleted": step.deleted,
             "unchanged": step.unchanged,
             "quarantined": step.quarantined,
+            "unreadable files": len(step.errors),
             "kept last good": step.kept_last_good,
             "counts add up": step.counts_add_up,
             "misclassified": len(step.misclassified),
