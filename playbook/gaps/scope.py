@@ -95,7 +95,7 @@ def read_declared_sources(engagement: Engagement) -> list[SourceReading]:
     readings = []
     for source in engagement.resolved_sources():
         folder = Path(source.path)
-        files = source_files(folder, source.format) if folder.exists() else []
+        files = source_files(folder, source.format, source.exclude) if folder.exists() else []
         records, errors = read_sources([source]) if folder.exists() else ([], [])
         nested = tuple(
             (record.path, *found) for record in records if (found := nested_records(record))

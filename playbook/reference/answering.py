@@ -25,9 +25,11 @@ MIN_GROUNDING = 0.5  # share of a generated answer's content words found in the 
 MAX_SENTENCES = 3
 SENTENCE_CHARS = 400
 QUOTE_CHARS = 300
-CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._:-]*)\]")
+CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._:/-]*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_MARKUP = re.compile(r"^[#>*\-\s\d.|]+|[*_`|]+")
+# Markdown markup around words (bullets, headings, emphasis, code ticks, table bars); an
+# underscore inside a word is part of an identifier (`add_argument`) and stays.
+_MARKUP = re.compile(r"^[#>*\-\s\d.|]+|`+|\|+|(?<!\w)[*_]+|[*_]+(?!\w)")
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from pandera.errors import SchemaErrors
 from playbook.reference.documents import Document, QuarantineEntry
 from playbook.sources import DATE_FORMAT, SourceRecord, scalar_text
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$"  # `/`: ids from paths (howto/argparse)
+NAVIGATION_LINK_SHARE = 0.6  # a page whose text is mostly links lists other pages
 _ID = re.compile(ID_PATTERN)
-COLUMNS = ("id", "title", "body", "owner", "updated_at", "groups", "source")
+COLUMNS = ("id", "title", "body", "owner", "updated_at", "groups", "source", "link_share")
 _REASONS = {
     "not_nullable": "is missing",
     "field_uniqueness": "is used by more than one document in this batch",
@@ -23,6 +24,8 @@ _REASONS = {
     "non_empty_text": "is not a non-empty string",
     "iso8601_utc": f"is not a date in the form {DATE_FORMAT} (ISO 8601, UTC)",
     "known_groups": "is not a non-empty list of known access groups",
+    "not_navigation": "is mostly links: a table of contents or an index page would drown the "
+    "pages it lists in every search",
 }
 
 
@@ -66,6 +69,14 @@ def document_schema(known_groups: frozenset[str]) -> pa.DataFrameSchema:
             "groups": pa.Column(
                 object, pa.Check(known, element_wise=True, name="known_groups"), nullable=False
             ),
+            "link_share": pa.Column(
+                float,
+                pa.Check(
+                    lambda share: share < NAVIGATION_LINK_SHARE,
+                    element_wise=True,
+                    name="not_navigation",
+                ),
+            ),
         },
         strict=False,
         coerce=False,
@@ -78,12 +89,16 @@ def _frame(records: Sequence[SourceRecord]) -> pd.DataFrame:
         fields = record.fields
         row = {}
         for column in COLUMNS:
+            if column == "link_share":
+                row[column] = float(record.link_share)
+                continue
             value = fields.get(column)
             if column in ("id", "updated_at", "owner", "source", "title"):
                 value = scalar_text(value) if value is not None else None
             row[column] = value
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
+    frame = pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
+    return frame.astype({"link_share": float})
 
 
 def validate_records(

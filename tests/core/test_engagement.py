@@ -57,7 +57,7 @@ def test_the_bundled_demo_engagement_is_valid_and_points_at_the_reference_system
         ("name: x\ntarget: {spec: 'reference:staging'}\n", ["target.spec", "staging"]),
         ("name: x\ngate: {min_readiness: 1.5}\n", ["gate.min_readiness", "1"]),
         ("name: x\nnotebooks: {'09': {}}\n", ["notebooks", "unknown notebook"]),
-        ("name: x\ndata_sources: [{name: a, path: b, format: pdf}]\n", ["data_sources.0.format"]),
+        ("name: x\ndata_sources: [{name: a, path: b, format: xls}]\n", ["data_sources.0.format"]),
     ],
 )
 def test_a_bad_field_is_named_with_the_file_and_what_was_expected(tmp_path, text, names):

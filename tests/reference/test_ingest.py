@@ -66,7 +66,7 @@ def test_ingest_validation_off_indexes_what_validation_on_quarantines(make_syste
     assert validated.store.quarantine() and not lenient.store.quarantine()
 
 
-def test_prototype_falls_back_to_file_name_and_page_text_for_a_v2_wiki_page(
+def test_a_v2_wiki_page_without_its_id_meta_is_indexed_under_its_path_by_the_prototype_only(
     make_system, world: Path
 ) -> None:
     page = html("WK-002", "Incident process", "Page the on-call engineer first.", "engineering")
@@ -75,8 +75,9 @@ def test_prototype_falls_back_to_file_name_and_page_text_for_a_v2_wiki_page(
     write(world / "wiki" / "incident.html", page)
     prototype = make_system("prototype")
     production = make_system("production")
-    indexed = prototype.store.document("incident")
-    assert indexed is not None and "Sign in to the wiki" in indexed.body  # chrome indexed
+    indexed = prototype.store.document("incident")  # the id a file path gives
+    assert indexed is not None and "Page the on-call engineer first." in indexed.body
+    assert "Sign in to the wiki" not in indexed.body  # the main content, without the navigation
     assert production.store.document("incident") is None
     (entry,) = production.store.quarantine()
     assert entry.path.endswith("incident.html") and "id:not_nullable" in entry.check

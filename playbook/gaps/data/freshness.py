@@ -116,7 +116,7 @@ def _file_freshness(engagement: Engagement, now: dt.datetime) -> list[dict[str, 
     rows = []
     for source in engagement.resolved_sources():
         folder = Path(source.path)
-        files = source_files(folder, source.format) if folder.exists() else []
+        files = source_files(folder, source.format, source.exclude) if folder.exists() else []
         if not files:
             rows.append(
                 {

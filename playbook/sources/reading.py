@@ -1,0 +1,177 @@
+"""Which files a source holds, and reading them into records with the source's rules applied."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+
+from playbook.safe_files import MAX_DOCUMENT_BYTES, FileProblem, read_text
+from playbook.sources import formats
+from playbook.sources.model import EXTENSIONS, DataSource, compiled
+from playbook.sources.records import DATE_FORMAT, ReadError, SourceRecord, scalar_text
+
+BINARY_FORMATS = frozenset({"pdf", "docx"})
+
+
+def source_files(folder: Path, fmt: str, exclude: Sequence[str] = ()) -> list[Path]:
+    """The files a source of format `fmt` reads, sorted; hidden and excluded files skipped."""
+    if folder.is_file():
+        return [folder]
+    wanted = sum(EXTENSIONS.values(), ()) if fmt == "auto" else EXTENSIONS[fmt]
+    found = []
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.suffix.lower() not in wanted:
+            continue
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if any(fnmatch.fnmatchcase(relative.as_posix(), pattern) for pattern in exclude):
+            continue
+        found.append(path)
+    return sorted(found)
+
+
+def read_sources(
+    sources: Sequence[DataSource], base: Path | None = None
+) -> tuple[list[SourceRecord], list[ReadError]]:
+    """Every record of every source, and every file that could not be read."""
+    records: list[SourceRecord] = []
+    errors: list[ReadError] = []
+    for found, problems in iter_sources(sources, base):
+        records.extend(found)
+        errors.extend(problems)
+    return records, errors
+
+
+def iter_sources(
+    sources: Sequence[DataSource], base: Path | None = None
+) -> Iterator[tuple[list[SourceRecord], list[ReadError]]]:
+    """The records and errors of each file in turn, so a large corpus streams."""
+    for source in sources:
+        folder = Path(source.path)
+        if base is not None and not folder.is_absolute():
+            folder = base / folder
+        if not folder.exists():
+            yield [], [ReadError(source.name, str(folder), "source path not found")]
+            continue
+        root = folder if folder.is_dir() else folder.parent
+        for path in source_files(folder, source.format, source.exclude):
+            yield read_file(path, source, format_of(path, source.format), root)
+
+
+def count_files(sources: Sequence[DataSource], base: Path | None = None) -> int:
+    """How many files the sources hold (for progress)."""
+    total = 0
+    for source in sources:
+        folder = Path(source.path)
+        if base is not None and not folder.is_absolute():
+            folder = base / folder
+        if folder.exists():
+            total += len(source_files(folder, source.format, source.exclude))
+    return total
+
+
+def format_of(path: Path, fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    for name, suffixes in EXTENSIONS.items():
+        if path.suffix.lower() in suffixes:
+            return name
+    return "unknown"
+
+
+def read_file(
+    path: Path, source: DataSource, fmt: str, root: Path | None = None
+) -> tuple[list[SourceRecord], list[ReadError]]:
+    """Records of one file in format `fmt`, with the source's field mapping and defaults
+    applied; an unreadable file becomes a ReadError."""
+    origin = source.name
+    root = root if root is not None else path.parent
+    relative = PurePosixPath(path.relative_to(root).as_posix()) if path != root else path.name
+    fallback = str(PurePosixPath(relative).with_suffix(""))
+    try:
+        content: bytes | str = (
+            _read_bytes(path) if fmt in BINARY_FORMATS else read_text(path, MAX_DOCUMENT_BYTES)
+        )
+    except FileProblem as exc:  # not text, too large
+        return [], [ReadError(origin, str(path), str(exc))]
+    except OSError as exc:
+        return [], [ReadError(origin, str(path), f"cannot read ({exc.strerror or exc})")]
+    if not content or (isinstance(content, str) and not content.strip()):
+        return [], [ReadError(origin, str(path), "empty file")]
+    try:
+        if isinstance(content, bytes):
+            found = [getattr(formats, fmt)(content, path, origin, fallback)]
+            errors: list[ReadError] = []
+        else:
+            found, errors = _parse_text(content, path, source, fmt, fallback)
+    except ValueError as exc:  # a reader's reason (FileProblem's names the line)
+        return [], [ReadError(origin, str(path), f"malformed {fmt}: {exc}")]
+    if source.fields:
+        found = [_mapped(record, source.fields) for record in found]
+    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime(DATE_FORMAT)
+    return [_with_defaults(r, source, str(relative), modified) for r in found], errors
+
+
+def _read_bytes(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise FileProblem(f"{size:,} bytes, more than the {MAX_DOCUMENT_BYTES:,} a file may have")
+    return path.read_bytes()
+
+
+def _parse_text(
+    text: str, path: Path, source: DataSource, fmt: str, fallback: str
+) -> tuple[list[SourceRecord], list[ReadError]]:
+    origin = source.name
+    if fmt == "markdown":
+        return [formats.markdown(text, path, origin, fallback)], []
+    if fmt == "html":
+        return [formats.html(text, path, origin, fallback)], []
+    if fmt == "text":
+        return [formats.plain_text(text, path, origin, fallback)], []
+    if fmt == "json" and path.suffix.lower() == ".jsonl":
+        return formats.json_lines(text, path, origin, fallback)
+    if fmt == "json":
+        return formats.json_file(text, path, source, fallback), []
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _mapped(record: SourceRecord, mapping: Mapping[str, str]) -> SourceRecord:
+    """The record with each mapped field found where the mapping says (the originals kept)."""
+    fields = dict(record.fields)
+    for name, expression in mapping.items():
+        value = compiled(expression).search(dict(record.fields))
+        if value is not None:
+            fields[name] = value
+    return replace(record, fields=MappingProxyType(fields))
+
+
+def _with_defaults(
+    record: SourceRecord, source: DataSource, relative: str, modified: str
+) -> SourceRecord:
+    """The record with the source's declared defaults where it says nothing itself."""
+    defaults = source.defaults
+    fields = dict(record.fields)
+    if defaults.id == "path" and not scalar_text(fields.get("id")):
+        fields["id"] = record.fallback_id
+    if not fields.get("groups"):
+        groups = next(
+            (
+                listed
+                for pattern, listed in defaults.groups_by_path.items()
+                if fnmatch.fnmatchcase(relative, pattern)
+            ),
+            defaults.groups,
+        )
+        if groups:
+            fields["groups"] = list(groups)
+    if defaults.updated_at == "file-modified" and not fields.get("updated_at"):
+        fields["updated_at"] = modified
+    if fields == dict(record.fields):
+        return record
+    return replace(record, fields=MappingProxyType(fields))
