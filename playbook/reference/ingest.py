@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playbook.reference.documents import QuarantineEntry, deduplicate, lenient_documents
 from playbook.reference.store import Store, utc_now
-from playbook.sources import DataSource, ReadError, read_sources
+from playbook.sources import DataSource, ParsedFiles, ReadError, read_sources
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,16 @@ def run_ingest(
     keep_last_good: bool,
     base: Path | None = None,
     partial: bool = False,
+    parsed: ParsedFiles | None = None,
 ) -> IngestReport:
     """Ingest `sources` into `store` as one new version and report what happened.
 
     `partial` marks a delta drop: documents it does not mention are neither read nor deleted.
+    `parsed` keeps the records of files already parsed: an unchanged file is not parsed again.
     """
     started = time.perf_counter()
     started_at = utc_now()
-    records, errors = read_sources(sources, base)
+    records, errors = read_sources(sources, base, parsed)
     version = (store.versions()[-1].version if store.versions() else 0) + 1
     quarantined: list[QuarantineEntry] = []
     duplicates = 0

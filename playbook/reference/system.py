@@ -28,6 +28,7 @@ from playbook.reference.answering import (
 from playbook.reference.faults import strike
 from playbook.reference.ingest import IngestReport, run_ingest
 from playbook.reference.llm import chat
+from playbook.reference.parsed_files import ParsedFileCache
 from playbook.reference.redaction import Redactor
 from playbook.reference.resilience import (
     ConcurrentCircuitBreaker,
@@ -46,6 +47,7 @@ T = TypeVar("T")
 CACHE_SIZE = 1_024
 HISTORY_SIZE = 1_000
 STORE_FILE = "reference.sqlite3"
+PARSED_FILES = "parsed-files.sqlite3"
 MODEL_EXTRACTIVE = "extractive"
 _SPACES = re.compile(r"\s+")
 
@@ -92,6 +94,7 @@ class ReferenceSystem:
         self.llm = settings.llm
         self.top_k = settings.top_k
         self.store = Store(self.workdir / STORE_FILE)
+        self.parsed_files = ParsedFileCache(self.workdir / PARSED_FILES)
         self.telemetry = Telemetry(hardening.telemetry, settings.log_path)
         self._faults = settings.faults or FaultPlan()
         self._lock = threading.Lock()
@@ -140,7 +143,9 @@ class ReferenceSystem:
                 validate=self.hardening.ingest_validation,
                 keep_last_good=self.hardening.serve_last_good,
                 partial=partial,
+                parsed=self.parsed_files,
             )
+            self.parsed_files.flush()
         self._clear_cache()
         self.telemetry.log(
             "info",
@@ -546,6 +551,7 @@ class ReferenceSystem:
         if self._http is not None:
             self._http.close()
         self.store.close()
+        self.parsed_files.close()
         self.telemetry.close()
 
     def __enter__(self) -> ReferenceSystem:

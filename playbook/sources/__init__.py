@@ -19,6 +19,7 @@ from playbook.sources.model import (
     confined_path,
 )
 from playbook.sources.reading import (
+    ParsedFiles,
     count_files,
     format_of,
     iter_sources,
@@ -42,6 +43,7 @@ __all__ = [
     "SAMPLES_PREFIX",
     "CanonicalField",
     "DataSource",
+    "ParsedFiles",
     "ReadError",
     "Shape",
     "SourceDefaults",

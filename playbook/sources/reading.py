@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
+from typing import Protocol
 
 from playbook.safe_files import MAX_DOCUMENT_BYTES, FileProblem, read_text
 from playbook.sources import formats
@@ -15,6 +17,31 @@ from playbook.sources.model import EXTENSIONS, DataSource, compiled
 from playbook.sources.records import DATE_FORMAT, ReadError, SourceRecord, scalar_text
 
 BINARY_FORMATS = frozenset({"pdf", "docx"})
+READER_VERSION = "2"  # bump when a reader's output changes: files parsed before are read again
+
+
+class ParsedFiles(Protocol):
+    """Records of files parsed before, by signature, so an unchanged file skips its parser."""
+
+    def recall(self, origin: str, path: str, signature: str) -> list[SourceRecord] | None: ...
+
+    def remember(
+        self, origin: str, path: str, signature: str, records: Sequence[SourceRecord]
+    ) -> None: ...
+
+
+def file_signature(path: Path, source: DataSource) -> str:
+    """What the records of `path` depend on: its content and modification time, the source's
+    declaration (format, mapping, defaults) and the readers' version."""
+    # the content's digest, not only size and time: a same-size edit within the file system's
+    # timestamp granularity would otherwise read as unchanged (git's "racy" files)
+    stat = path.stat()
+    if stat.st_size > MAX_DOCUMENT_BYTES:
+        raise OSError("too large to remember")  # read_file reports it
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "blake2b").hexdigest()
+    declared = source.model_dump_json()
+    return f"{READER_VERSION}:{digest}:{stat.st_mtime_ns}:{declared}"
 
 
 def source_files(folder: Path, fmt: str, exclude: Sequence[str] = ()) -> list[Path]:
@@ -36,21 +63,22 @@ def source_files(folder: Path, fmt: str, exclude: Sequence[str] = ()) -> list[Pa
 
 
 def read_sources(
-    sources: Sequence[DataSource], base: Path | None = None
+    sources: Sequence[DataSource], base: Path | None = None, parsed: ParsedFiles | None = None
 ) -> tuple[list[SourceRecord], list[ReadError]]:
     """Every record of every source, and every file that could not be read."""
     records: list[SourceRecord] = []
     errors: list[ReadError] = []
-    for found, problems in iter_sources(sources, base):
+    for found, problems in iter_sources(sources, base, parsed):
         records.extend(found)
         errors.extend(problems)
     return records, errors
 
 
 def iter_sources(
-    sources: Sequence[DataSource], base: Path | None = None
+    sources: Sequence[DataSource], base: Path | None = None, parsed: ParsedFiles | None = None
 ) -> Iterator[tuple[list[SourceRecord], list[ReadError]]]:
-    """The records and errors of each file in turn, so a large corpus streams."""
+    """The records and errors of each file in turn, so a large corpus streams. With `parsed`,
+    a file unchanged since it was last read cleanly is not parsed again."""
     for source in sources:
         folder = Path(source.path)
         if base is not None and not folder.is_absolute():
@@ -60,7 +88,22 @@ def iter_sources(
             continue
         root = folder if folder.is_dir() else folder.parent
         for path in source_files(folder, source.format, source.exclude):
-            yield read_file(path, source, format_of(path, source.format), root)
+            if parsed is None:
+                yield read_file(path, source, format_of(path, source.format), root)
+                continue
+            try:
+                signature = file_signature(path, source)
+            except OSError:  # gone since it was listed: read_file says so
+                yield read_file(path, source, format_of(path, source.format), root)
+                continue
+            recalled = parsed.recall(source.name, str(path), signature)
+            if recalled is not None:
+                yield recalled, []
+                continue
+            found, problems = read_file(path, source, format_of(path, source.format), root)
+            if found and not problems:
+                parsed.remember(source.name, str(path), signature, found)
+            yield found, problems
 
 
 def count_files(sources: Sequence[DataSource], base: Path | None = None) -> int:

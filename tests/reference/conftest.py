@@ -32,7 +32,7 @@ def make_system(world: Path, tmp_path: Path) -> Iterator[SystemFactory]:
     def build(profile: str = "production", ingest: bool = True, **options) -> ReferenceSystem:
         switches = options.pop("switches", {})
         hardening = Hardening.preset(profile).with_switches(switches)
-        workdir = tmp_path / f"system-{len(built)}"
+        workdir = options.pop("workdir", tmp_path / f"system-{len(built)}")
         settings = ReferenceSettings(
             workdir=workdir,
             hardening=hardening,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from playbook.engagement import DataSource
+from playbook.reference.system import PARSED_FILES
+from playbook.sources import formats
 
 from .world import HANDBOOK, html, markdown, record, write
 
@@ -206,3 +209,49 @@ def test_a_partial_drop_changes_what_it_carries_and_deletes_nothing(make_system,
     assert (dropped.changed, dropped.deleted) == (1, 1)
     assert dropping.store.document("HB-003") is None
     assert dropping.store.document("HB-002") is not None
+
+
+def test_reingest_parses_only_the_files_that_changed(make_system, world: Path, monkeypatch):
+    system = make_system("production")
+    parsed: list[str] = []
+    original = formats.markdown
+
+    def counting(text, path, *rest):
+        parsed.append(Path(path).name)
+        return original(text, path, *rest)
+
+    monkeypatch.setattr(formats, "markdown", counting)
+    assert system.ingest().unchanged == 7
+    assert parsed == []
+    expenses = world / "handbook" / "expenses.md"
+    before = expenses.stat()
+    # same size, same modification time: only the content tells the edit apart
+    write(expenses, HANDBOOK["expenses.md"].replace("within 30 days", "within 31 days"))
+    os.utime(expenses, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert expenses.stat().st_size == before.st_size
+    report = system.ingest()
+    assert parsed == ["expenses.md"]
+    assert (report.changed, report.unchanged) == (1, 6)
+    assert "within 31 days" in system.store.document("HB-002").body
+
+
+def test_a_changed_source_declaration_is_applied_to_unchanged_files(make_system, world: Path):
+    system = make_system("production")
+    handbook = DataSource(
+        name="handbook",
+        path=str(world / "handbook"),
+        format="markdown",
+        fields={"title": "owner"},
+    )
+    report = system.ingest([handbook], partial=True)
+    assert report.changed == 3
+    assert system.store.document("HB-002").title == "people-team"
+
+
+def test_a_damaged_parse_cache_only_costs_a_full_parse(make_system, world: Path):
+    system = make_system("production")
+    system.close()
+    (system.workdir / PARSED_FILES).write_bytes(b"this is not a database" * 100)
+    again = make_system("production", ingest=False, workdir=system.workdir)
+    report = again.ingest()
+    assert (report.read, report.unchanged, len(report.errors)) == (7, 7, 0)
