@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -15,12 +15,21 @@ from playbook.errors import PlaybookError
 from playbook.evidence import CheckResult
 from playbook.gaps.failure.classify import is_refusal
 from playbook.golden import GoldenItem, engagement_golden
-from playbook.sources import DataSource, ReadError, nested_records, read_sources, source_files
+from playbook.sources import (
+    DataSource,
+    ReadError,
+    SourceRecord,
+    nested_records,
+    read_sources,
+    source_files,
+)
 from playbook.targets.base import Target
-from playbook.users import UserDirectory
+from playbook.users import EVERYONE, UserDirectory
 
 MIN_GOLDEN_QUESTIONS = 20
 NAMED_PROBLEMS = 25  # files named in the evidence; unreadable_table lists every one
+MOSTLY_REFUSED = 0.5  # a source whose documents the production contract mostly refuses
+NAMED_REASONS = 3
 
 DATA_SOURCES = Check(
     "scope.data_sources_readable",
@@ -69,6 +78,24 @@ class SourceReading:
     shapes: Counter[str]  # detected shape -> documents
     unreadable: tuple[ReadError, ...]
     nested: tuple[tuple[str, str, int], ...]  # (file, key, objects) read as one document
+    collisions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (id, files declaring it)
+    refused: int = 0  # documents the production ingest contract would quarantine
+    refusal_reasons: Counter[str] = field(default_factory=Counter)  # reason -> documents
+
+    @property
+    def accepted(self) -> int:
+        """Documents the production ingest contract would index."""
+        return self.records - self.refused
+
+    @property
+    def mostly_refused(self) -> bool:
+        return self.records > 0 and self.refused > self.records * MOSTLY_REFUSED
+
+    @property
+    def refusal_summary(self) -> str:
+        """The contract's top reasons for refusing this source's documents, with counts."""
+        top = self.refusal_reasons.most_common(NAMED_REASONS)
+        return ", ".join(f"{reason} ({n})" for reason, n in top)
 
     @property
     def unread(self) -> list[tuple[str, str]]:
@@ -91,26 +118,67 @@ class SourceReading:
 
 
 def read_declared_sources(engagement: Engagement) -> list[SourceReading]:
-    """Read every declared source the way the reference system ingests it."""
+    """Read every declared source the way the reference system ingests it, and judge its
+    documents by the production ingest contract (what a hardened ingest would refuse)."""
+    from playbook.reference.validation import validate_records  # pandera loads in ~1 s
+
+    known_groups = _known_groups(engagement)
     readings = []
+    declared: dict[str, set[str]] = defaultdict(set)
+    read: list[tuple[DataSource, list[SourceRecord], list[ReadError], int]] = []
     for source in engagement.resolved_sources():
         folder = Path(source.path)
         files = source_files(folder, source.format, source.exclude) if folder.exists() else []
         records, errors = read_sources([source]) if folder.exists() else ([], [])
+        root = folder if folder.is_dir() else folder.parent
+        for record in records:
+            declared[record.declared_id].add(_shown(Path(record.path), root))
+        read.append((source, records, errors, len(files)))
+    for source, records, errors, files in read:
         nested = tuple(
             (record.path, *found) for record in records if (found := nested_records(record))
+        )
+        collisions = {
+            record.declared_id: tuple(sorted(declared[record.declared_id]))
+            for record in records
+            if len(declared[record.declared_id]) > 1
+        }
+        # each source alone: an id shared with another source is a collision, reported above
+        _, quarantined = validate_records(records, known_groups, version=0)
+        reasons = Counter(
+            reason.strip() for entry in quarantined for reason in entry.reason.split(";")
         )
         readings.append(
             SourceReading(
                 source=source,
-                files=len(files),
+                files=files,
                 records=len(records),
                 shapes=Counter(record.shape for record in records),
                 unreadable=tuple(errors),
                 nested=nested,
+                collisions=tuple(sorted(collisions.items())),
+                refused=len(quarantined),
+                refusal_reasons=reasons,
             )
         )
     return readings
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A file as its source knows it: relative to the source folder (two `argparse.html`)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _known_groups(engagement: Engagement) -> frozenset[str]:
+    if engagement.users:
+        try:
+            return UserDirectory.load(engagement.resolve(engagement.users)).known_groups
+        except PlaybookError:
+            pass  # check_users reports why
+    return frozenset({EVERYONE})
 
 
 def data_sources_table(readings: Sequence[SourceReading]) -> pd.DataFrame:
@@ -124,11 +192,23 @@ def data_sources_table(readings: Sequence[SourceReading]) -> pd.DataFrame:
             "read as": ", ".join(f"{shape} {n}" for shape, n in reading.shapes.most_common())
             or "-",
             "unreadable": len(reading.unreadable),
+            "production accepts": reading.accepted,
+            "shared ids": len(reading.collisions),
             "problems": "; ".join(reading.problems[:3]),
         }
         for reading in readings
     ]
-    columns = ["source", "format", "files", "documents", "read as", "unreadable", "problems"]
+    columns = [
+        "source",
+        "format",
+        "files",
+        "documents",
+        "read as",
+        "unreadable",
+        "production accepts",
+        "shared ids",
+        "problems",
+    ]
     return pd.DataFrame(rows, columns=columns).set_index("source")
 
 
@@ -166,9 +246,28 @@ def check_data_sources(readings: Sequence[SourceReading]) -> CheckResult:
             f"; and {len(problems) - NAMED_PROBLEMS} more" if len(problems) > NAMED_PROBLEMS else ""
         )
         detail += f"; {len(problems)} files read to less than they hold: {shown}{more}"
+    refused = [r for r in readings if r.mostly_refused]
+    for reading in refused:
+        detail += (
+            f"; the production ingest contract refuses {reading.refused} of {reading.records} "
+            f"documents of {reading.source.name} ({reading.refusal_summary}): declare what they "
+            "lack under the source's defaults (id: path, groups, updated_at: file-modified)"
+        )
+    collisions = [(r.source.name, found) for r in readings for found in r.collisions]
+    if collisions:
+        shown = "; ".join(
+            f"{name}: {doc_id!r} in {', '.join(files[:3])}"
+            for name, (doc_id, files) in collisions[:NAMED_REASONS]
+        )
+        detail += (
+            f"; {len(collisions)} ids are declared by more than one file, so one hides the "
+            f"others ({shown}): set defaults: {{id: path}} or give each its own id"
+        )
     if empty:
         return DATA_SOURCES.result("fail", readable, detail)
-    return DATA_SOURCES.verdict(not problems, readable, detail, otherwise="warn")
+    return DATA_SOURCES.verdict(
+        not (problems or refused or collisions), readable, detail, otherwise="warn"
+    )
 
 
 def check_golden_set(engagement: Engagement) -> tuple[CheckResult, list[GoldenItem]]:

@@ -112,3 +112,48 @@ def test_a_golden_set_without_answerable_questions_cannot_smoke_test_and_says_wh
     items = [GoldenItem(id="u1", question="Moon?", user="u-alice", answerable=False)]
     result = scope.check_target_answers(ScriptedTarget(Answer("x")), items)
     assert result.status == "error" and "it needs answerable golden questions" in result.detail
+
+
+def site_engagement(folder, defaults=None):
+    """An engagement over a site of pages without metadata: two share a file name."""
+    for relative in ("howto/argparse.html", "library/argparse.html", "library/json.html"):
+        page = folder / "site" / relative
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(
+            f"<html><body><main><h1>{relative}</h1><p>About {relative}.</p></main></body></html>"
+        )
+    source = {"name": "docs", "path": "site", "format": "html"}
+    if defaults:
+        source["defaults"] = defaults
+    (folder / "engagement.yaml").write_text(json.dumps({"name": "site", "data_sources": [source]}))
+    return load_engagement(folder)
+
+
+def test_a_source_the_production_contract_mostly_refuses_is_named_with_its_top_reasons(tmp_path):
+    readings = scope.read_declared_sources(site_engagement(tmp_path))
+    result = scope.check_data_sources(readings)
+    assert result.status == "warn"
+    assert "the production ingest contract refuses 3 of 3 documents of docs" in result.detail
+    assert "groups is missing (3)" in result.detail and "updated_at is missing (3)" in result.detail
+    assert "updated_at: file-modified" in result.detail  # the fix
+    assert scope.data_sources_table(readings).loc["docs", "production accepts"] == 0
+
+
+def test_ids_declared_by_two_files_are_named_with_both_paths(tmp_path):
+    engagement = site_engagement(tmp_path, {"groups": ["all-staff"], "updated_at": "file-modified"})
+    (tmp_path / "site" / "library" / "json.html").unlink()
+    for page in (tmp_path / "site").rglob("argparse.html"):
+        page.write_text(
+            page.read_text().replace("<html>", '<html><meta name="doc-id" content="argparse">')
+        )
+    result = sources_check(engagement)
+    assert result.status == "warn"
+    assert "1 ids are declared by more than one file" in result.detail
+    assert "'argparse' in howto/argparse.html, library/argparse.html" in result.detail
+
+
+def test_declared_defaults_make_a_site_without_metadata_pass(tmp_path):
+    defaults = {"id": "path", "groups": ["all-staff"], "updated_at": "file-modified"}
+    readings = scope.read_declared_sources(site_engagement(tmp_path, defaults))
+    assert scope.check_data_sources(readings).status == "pass"
+    assert scope.data_sources_table(readings).loc["docs", "production accepts"] == 3
