@@ -120,7 +120,7 @@ class SourceReading:
 def read_declared_sources(engagement: Engagement) -> list[SourceReading]:
     """Read every declared source the way the reference system ingests it, and judge its
     documents by the production ingest contract (what a hardened ingest would refuse)."""
-    from playbook.reference.validation import validate_records  # pandera loads in ~1 s
+    from playbook.contract import contract_failures  # pandera loads in ~1 s
 
     known_groups = _known_groups(engagement)
     readings = []
@@ -144,10 +144,8 @@ def read_declared_sources(engagement: Engagement) -> list[SourceReading]:
             if len(declared[record.declared_id]) > 1
         }
         # each source alone: an id shared with another source is a collision, reported above
-        _, quarantined = validate_records(records, known_groups, version=0)
-        reasons = Counter(
-            reason.strip() for entry in quarantined for reason in entry.reason.split(";")
-        )
+        _, failures = contract_failures(records, known_groups) if records else (None, {})
+        reasons = Counter(reason for problems in failures.values() for _, reason in problems)
         readings.append(
             SourceReading(
                 source=source,
@@ -157,7 +155,7 @@ def read_declared_sources(engagement: Engagement) -> list[SourceReading]:
                 unreadable=tuple(errors),
                 nested=nested,
                 collisions=tuple(sorted(collisions.items())),
-                refused=len(quarantined),
+                refused=len(failures),
                 refusal_reasons=reasons,
             )
         )

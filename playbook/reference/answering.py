@@ -4,7 +4,7 @@ citations, output validation and the fixed texts of refusals and fallbacks."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from playbook.reference.store import Passage, Retrieval
@@ -22,7 +22,9 @@ SEARCH_DOWN_TEXT = (
 )
 MIN_COVERAGE = 0.5  # share of the question's (idf-weighted) content covered by one passage
 MIN_GROUNDING = 0.5  # share of a generated answer's content words found in the passages
-MAX_SENTENCES = 3
+ANSWER_PASSAGES = 3  # the extractive answer quotes from the top passages only
+ANSWER_WINDOWS = 2  # quoted places: a sentence and the line before it, each
+RANK_PENALTY = 0.15  # per passage rank, in shares of the question covered
 SENTENCE_CHARS = 400
 QUOTE_CHARS = 300
 CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._:/-]*)\]")
@@ -76,25 +78,49 @@ def sentences(text: str) -> list[str]:
     return result
 
 
-def extract_answer(question: str, passages: Sequence[Passage]) -> str:
-    """The best sentences of the top passages, each followed by `[doc-id]`."""
+def extract_answer(
+    question: str, passages: Sequence[Passage], weights: Mapping[str, float] | None = None
+) -> str:
+    """The best sentences of the top passages, each with the line before it (the signature or
+    sentence it explains) and followed by `[doc-id]`.
+
+    A sentence scores the share of the question it covers, each word weighted by its rarity
+    (`weights`, idf by default 1), less a little per passage rank; the passage's topic (its
+    title) breaks ties.
+    """
     query = term_set(question)
+    weight = {term: (weights or {}).get(term, 1.0) for term in query}
+    total = sum(weight.values()) or 1.0
     scored = []
-    for rank, passage in enumerate(passages):
+    for rank, passage in enumerate(passages[:ANSWER_PASSAGES]):
         title_terms = term_set(passage.title)
-        for position, sentence in enumerate(sentences(passage.body)):
-            overlap = len(query & term_set(sentence))
-            if overlap == 0 or sentence == passage.title:
+        lines = sentences(passage.body)
+        for position, sentence in enumerate(lines):
+            present = query & term_set(sentence)
+            if not present or sentence == passage.title:
                 continue
-            # earlier passages and the passage's own topic (its title) break ties
-            score = overlap + 0.5 * len(query & title_terms) - 0.1 * rank - 0.01 * position
-            scored.append((score, rank, position, sentence, passage.doc_id))
+            score = (
+                sum(weight[term] for term in present) / total
+                - RANK_PENALTY * rank
+                + 0.01 * len(query & title_terms)
+                - 0.001 * position
+            )
+            scored.append((score, rank, position, lines, passage.doc_id))
     if not scored and passages:
         first = sentences(passages[0].body) or [passages[0].title]
         return f"{first[0]} [{passages[0].doc_id}]"
-    chosen = sorted(scored, reverse=True)[:MAX_SENTENCES]
-    chosen.sort(key=lambda item: (item[1], item[2]))  # read in document order
-    return " ".join(f"{sentence} [{doc_id}]" for _, _, _, sentence, doc_id in chosen)
+    quoted: list[tuple[int, int, str, str]] = []
+    taken: set[tuple[int, int]] = set()
+    for _, rank, position, lines, doc_id in sorted(scored, key=lambda item: -item[0]):
+        if len(quoted) == ANSWER_WINDOWS:
+            break
+        window = [n for n in (position - 1, position) if n >= 0 and (rank, n) not in taken]
+        if not window:
+            continue
+        taken.update((rank, n) for n in window)
+        quoted.append((rank, window[0], " ".join(lines[n] for n in window), doc_id))
+    quoted.sort()  # read in retrieval and document order
+    return " ".join(f"{text} [{doc_id}]" for _, _, text, doc_id in quoted)
 
 
 def cited_sources(text: object, passages: Sequence[Passage]) -> tuple[str, ...]:

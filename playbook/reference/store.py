@@ -1,9 +1,11 @@
 """The SQLite store: served documents, revisions, ingest versions, quarantine and retrieval.
 
-`documents` holds what is served now; an FTS5 external-content table over it is kept in sync by
-triggers (the `'delete'` command with the old values), and so is `doc_groups`, which the access
-filter joins inside the retrieval query, before LIMIT. Each ingest is a version with a snapshot
-of which revision of each document it served, so any version can be served again.
+`documents` holds what is served now, and `passages` its documents cut at headings (see
+`passages.py`): retrieval ranks passages through an FTS5 external-content table kept in sync by
+triggers (the `'delete'` command with the old values), and returns the best passage of each
+document. `doc_groups` is kept by triggers too: the access filter joins it inside the retrieval
+query, before LIMIT. Each ingest is a version with a snapshot of which revision of each document
+it served, so any version can be served again.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from playbook.errors import PlaybookError
 from playbook.reference.documents import Document, QuarantineEntry
+from playbook.reference.passages import passages_of
 from playbook.reference.terms import stem, terms, words
 
 SCHEMA = """
@@ -45,27 +48,6 @@ CREATE TABLE IF NOT EXISTS documents(
 CREATE TABLE IF NOT EXISTS doc_groups(
   grp TEXT NOT NULL, doc_rowid INTEGER NOT NULL, PRIMARY KEY(grp, doc_rowid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS doc_groups_by_doc ON doc_groups(doc_rowid);
-CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
-  title, body, content='documents', content_rowid='rowid',
-  tokenize='porter unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS documents_ai AFTER INSERT ON documents BEGIN
-  INSERT INTO documents_fts(rowid, title, body) VALUES (new.rowid, new.title, new.body);
-  INSERT OR IGNORE INTO doc_groups(grp, doc_rowid)
-    SELECT value, new.rowid FROM json_each(new.groups);
-END;
-CREATE TRIGGER IF NOT EXISTS documents_ad AFTER DELETE ON documents BEGIN
-  INSERT INTO documents_fts(documents_fts, rowid, title, body)
-    VALUES ('delete', old.rowid, old.title, old.body);
-  DELETE FROM doc_groups WHERE doc_rowid = old.rowid;
-END;
-CREATE TRIGGER IF NOT EXISTS documents_au AFTER UPDATE OF title, body, groups ON documents BEGIN
-  INSERT INTO documents_fts(documents_fts, rowid, title, body)
-    VALUES ('delete', old.rowid, old.title, old.body);
-  INSERT INTO documents_fts(rowid, title, body) VALUES (new.rowid, new.title, new.body);
-  DELETE FROM doc_groups WHERE doc_rowid = old.rowid;
-  INSERT OR IGNORE INTO doc_groups(grp, doc_rowid)
-    SELECT value, new.rowid FROM json_each(new.groups);
-END;
 CREATE TABLE IF NOT EXISTS snapshot(
   version INTEGER NOT NULL, doc_id TEXT NOT NULL, rev INTEGER NOT NULL,
   PRIMARY KEY(version, doc_id)) WITHOUT ROWID;
@@ -77,16 +59,56 @@ CREATE TABLE IF NOT EXISTS quarantine(
   doc_id TEXT, checks TEXT NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+SCHEMA_VERSION = "2"  # 2: passages replace whole documents in the full-text index
+INDEX = """
+CREATE TABLE IF NOT EXISTS passages(
+  rowid INTEGER PRIMARY KEY, doc_rowid INTEGER NOT NULL, position INTEGER NOT NULL,
+  label TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS passages_by_doc ON passages(doc_rowid);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+  label, text, content='passages', content_rowid='rowid',
+  tokenize='porter unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN
+  INSERT INTO passages_fts(rowid, label, text) VALUES (new.rowid, new.label, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS passages_ad AFTER DELETE ON passages BEGIN
+  INSERT INTO passages_fts(passages_fts, rowid, label, text)
+    VALUES ('delete', old.rowid, old.label, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_ai AFTER INSERT ON documents BEGIN
+  INSERT OR IGNORE INTO doc_groups(grp, doc_rowid)
+    SELECT value, new.rowid FROM json_each(new.groups);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_ad AFTER DELETE ON documents BEGIN
+  DELETE FROM passages WHERE doc_rowid = old.rowid;
+  DELETE FROM doc_groups WHERE doc_rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS documents_au AFTER UPDATE OF groups ON documents BEGIN
+  DELETE FROM doc_groups WHERE doc_rowid = old.rowid;
+  INSERT OR IGNORE INTO doc_groups(grp, doc_rowid)
+    SELECT value, new.rowid FROM json_each(new.groups);
+END;
+"""
+# what a store of schema 1 indexed instead: dropped, and its passages built, when it is opened
+_OLD_INDEX = (
+    "DROP TRIGGER IF EXISTS documents_ai; DROP TRIGGER IF EXISTS documents_ad; "
+    "DROP TRIGGER IF EXISTS documents_au; DROP TABLE IF EXISTS documents_fts; "
+    "DROP TRIGGER IF EXISTS passages_ai; DROP TRIGGER IF EXISTS passages_ad; "
+    "DROP TABLE IF EXISTS passages_fts; DROP TABLE IF EXISTS passages;"
+)
 _DOC_COLUMNS = "doc_id, title, body, groups, path, version"
-_BM25_WEIGHTS = "2.0, 1.0"  # a title match counts twice a body match
+_BM25_WEIGHTS = "2.0, 1.0"  # a match in the title and heading counts twice a text match
 FREQUENCY_CACHE = 50_000
 MAX_QUERY_WORDS = 64  # a pasted document as a question must not become a 10k-term MATCH
-MAX_CANDIDATES = 3_000  # documents a query may rank, at most about (see `_selective`)
+MAX_CANDIDATES = 3_000  # passages a query may rank, at most about (see `_selective`)
+PASSAGES_PER_DOCUMENT = 2  # a page's second passage may hold the answer its first one misses
+CANDIDATES_PER_DOCUMENT = 6  # passages ranked per wanted document: many may share a page
 
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved document; `score` only orders passages of one query (higher is better)."""
+    """A retrieved passage of a document (its best one for the query; the whole document when
+    the store scans); `score` only orders passages of one query (higher is better)."""
 
     doc_id: str
     title: str
@@ -202,6 +224,23 @@ def _stored_fields(document: Document, content_hash: str, version: int) -> tuple
     )
 
 
+def _index_passages(connection: sqlite3.Connection, rowid: int, title: str, body: str) -> None:
+    """(Re)write the passages of the document at `rowid`; triggers keep the FTS index."""
+    connection.execute("DELETE FROM passages WHERE doc_rowid = ?", (rowid,))
+    connection.executemany(
+        "INSERT INTO passages(doc_rowid, position, label, text) VALUES (?, ?, ?, ?)",
+        [
+            (
+                rowid,
+                position,
+                title if section.heading == title else f"{title} — {section.heading}",
+                section.text,
+            )
+            for position, section in enumerate(passages_of(title, body))
+        ],
+    )
+
+
 def _located_in(path: str, places: set[str]) -> bool:
     return path in places or path.rpartition(":")[0] in places
 
@@ -223,6 +262,31 @@ class Store:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.executescript(SCHEMA)
         connection.commit()
+        row = connection.execute("SELECT value FROM state WHERE key = 'schema'").fetchone()
+        if row is None or row[0] != SCHEMA_VERSION:
+            self._rebuild_index(connection)
+        else:
+            connection.executescript(INDEX)
+
+    def _rebuild_index(self, connection: sqlite3.Connection) -> None:
+        """The passage index built afresh from the served documents (a store of schema 1).
+        Until the schema version is written, the next open starts it over."""
+        with self._write_lock:
+            connection.executescript(_OLD_INDEX + INDEX)
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                rows = connection.execute("SELECT rowid, title, body FROM documents").fetchall()
+                for rowid, title, body in rows:
+                    _index_passages(connection, rowid, title, body)
+                connection.execute(
+                    "INSERT INTO state(key, value) VALUES ('schema', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (SCHEMA_VERSION,),
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
 
     def _connection(self) -> sqlite3.Connection:
         if self._closed:
@@ -322,18 +386,21 @@ class Store:
         return Lineage(*row, served_version=self.served_version()) if row else None
 
     def search(self, question: str, groups: frozenset[str] | None, limit: int) -> Retrieval:
-        """BM25 top-`limit` over FTS5; `groups` (None = no filter) restricts inside the query."""
+        """BM25 over passages (FTS5): the best passages of the top-`limit` documents, at most
+        PASSAGES_PER_DOCUMENT each, best first; `groups` (None = no filter) restricts inside
+        the query, before LIMIT."""
         query_words = list(dict.fromkeys(words(question)))[:MAX_QUERY_WORDS]
-        if not query_words:
-            return Retrieval((), {}, self.document_count())
         connection = self._connection()
-        total = connection.execute("SELECT count(*) FROM documents").fetchone()[0]
+        total = connection.execute("SELECT count(*) FROM passages").fetchone()[0]
+        if not query_words:
+            return Retrieval((), {}, total)
         counts = {word: self._document_frequency(connection, word) for word in query_words}
         sql = (
-            f"SELECT d.doc_id, d.title, d.body, d.groups, d.path, d.version, "
-            f"bm25(documents_fts, {_BM25_WEIGHTS}) AS rank "
-            "FROM documents_fts JOIN documents d ON d.rowid = documents_fts.rowid "
-            "WHERE documents_fts MATCH ?"
+            "SELECT d.doc_id, d.title, p.text, d.groups, d.path, d.version, "
+            f"bm25(passages_fts, {_BM25_WEIGHTS}) AS rank "
+            "FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid "
+            "JOIN documents d ON d.rowid = p.doc_rowid "
+            "WHERE passages_fts MATCH ?"
         )
         selective = _selective(counts)
         # Candidates must hold a selective word; every query word still counts in the ranking.
@@ -344,28 +411,36 @@ class Store:
             # EXISTS, not `rowid IN (...)`: FTS5 would take the IN list as rowid lookups and
             # re-run the MATCH once per visible document (seen: 0.5 s at 1k documents)
             sql += (
-                " AND EXISTS (SELECT 1 FROM doc_groups g WHERE g.doc_rowid = d.rowid "
+                " AND EXISTS (SELECT 1 FROM doc_groups g WHERE g.doc_rowid = p.doc_rowid "
                 f"AND g.grp IN ({marks}))"
             )
             parameters.extend(sorted(groups))
         sql += " ORDER BY rank LIMIT ?"
-        parameters.append(limit)
-        rows = connection.execute(sql, parameters).fetchall()
-        passages = tuple(
-            Passage(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], -row[6])
-            for row in rows
-        )
+        parameters.append(limit * CANDIDATES_PER_DOCUMENT)
+        found: list[Passage] = []
+        per_document: Counter[str] = Counter()
+        for row in connection.execute(sql, parameters):
+            doc_id = row[0]
+            if per_document[doc_id] == PASSAGES_PER_DOCUMENT:
+                continue
+            if doc_id not in per_document and len(per_document) == limit:
+                continue  # `limit` documents found: only their further passages may follow
+            per_document[doc_id] += 1
+            found.append(
+                Passage(doc_id, row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], -row[6])
+            )
         frequencies: dict[str, int] = {}
         for word, count in counts.items():
             key = stem(word)
             frequencies[key] = max(frequencies.get(key, 0), count)
-        return Retrieval(passages, frequencies, total)
+        return Retrieval(tuple(found), frequencies, total)
 
     def _document_frequency(self, connection: sqlite3.Connection, word: str) -> int:
+        """Passages holding `word` (what the relevance judgement weighs words by)."""
         count = self._frequencies.get(word)
         if count is None:
             count = connection.execute(
-                "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?",
+                "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
                 (_match_expression([word]),),
             ).fetchone()[0]
             if len(self._frequencies) >= FREQUENCY_CACHE:
@@ -493,21 +568,23 @@ class Store:
             rev = self._revision(connection, document, content_hash, version)
             values = (rev, *_stored_fields(document, content_hash, version))
             if previous is None and document.id not in elsewhere:
-                connection.execute(
+                cursor = connection.execute(
                     "INSERT INTO documents(rev, content_hash, title, body, source, origin, path, "
                     "owner, updated_at, groups, version, doc_id) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, document.id),
                 )
+                _index_passages(connection, cursor.lastrowid, document.title, document.body)
                 added += 1
                 changes.append((version, document.id, "added"))
             else:
-                connection.execute(
+                rowid = connection.execute(
                     "UPDATE documents SET rev = ?, content_hash = ?, title = ?, body = ?, "
                     "source = ?, origin = ?, path = ?, owner = ?, updated_at = ?, groups = ?, "
-                    "version = ? WHERE doc_id = ?",
+                    "version = ? WHERE doc_id = ? RETURNING rowid",
                     (*values, document.id),
-                )
+                ).fetchone()[0]
+                _index_passages(connection, rowid, document.title, document.body)
                 changed += 1
                 changes.append((version, document.id, "changed"))
         incoming = {document.id for document in documents}
@@ -641,21 +718,23 @@ class Store:
                 (rev,),
             ).fetchone()
             if doc_id in current:
-                connection.execute(
+                rowid = connection.execute(
                     "UPDATE documents SET rev = ?, content_hash = ?, title = ?, body = ?, "
                     "source = ?, origin = ?, path = ?, owner = ?, updated_at = ?, groups = ?, "
-                    "version = ? WHERE doc_id = ?",
+                    "version = ? WHERE doc_id = ? RETURNING rowid",
                     (*row, doc_id),
-                )
+                ).fetchone()[0]
+                _index_passages(connection, rowid, row[2], row[3])
                 changed += 1
                 changes.append((version, doc_id, "changed"))
             else:
-                connection.execute(
+                cursor = connection.execute(
                     "INSERT INTO documents(rev, content_hash, title, body, source, origin, path, "
                     "owner, updated_at, groups, version, doc_id) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*row, doc_id),
                 )
+                _index_passages(connection, cursor.lastrowid, row[2], row[3])
                 added += 1
                 changes.append((version, doc_id, "added"))
         unchanged = len(wanted) - added - changed
@@ -673,10 +752,10 @@ class Store:
         return ChangeCounts(version, added, changed, deleted, unchanged, 0)
 
     def integrity(self) -> bool:
-        """True when the FTS index matches the documents table (FTS5 'integrity-check')."""
+        """True when the FTS index matches the passages table (FTS5 'integrity-check')."""
         try:
             self._connection().execute(
-                "INSERT INTO documents_fts(documents_fts, rank) VALUES ('integrity-check', 1)"
+                "INSERT INTO passages_fts(passages_fts, rank) VALUES ('integrity-check', 1)"
             )
         except sqlite3.DatabaseError:
             return False

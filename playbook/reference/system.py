@@ -39,6 +39,7 @@ from playbook.reference.resilience import (
 from playbook.reference.settings import ReferenceSettings
 from playbook.reference.store import Lineage, Passage, Retrieval, Store, VersionInfo, utc_now
 from playbook.reference.telemetry import Telemetry, mark_error, trace_id_of
+from playbook.reference.terms import term_set
 from playbook.sources import DataSource
 from playbook.targets.base import Answer
 from playbook.users import EVERYONE
@@ -336,12 +337,13 @@ class ReferenceSystem:
         if not judged.answerable:
             return finish(REFUSAL_TEXT, (), "refused", None)
         passages = retrieval.passages
+        weights = {term: retrieval.idf(term) for term in term_set(question)}
 
         def generate() -> object:
             return self._stage(
                 "generation",
                 lambda attempt, cancel: self._generate(
-                    question, passages, request, plan, attempt, cancel
+                    question, passages, weights, request, plan, attempt, cancel
                 ),
                 timings,
             )
@@ -427,6 +429,7 @@ class ReferenceSystem:
         self,
         question: str,
         passages: Sequence[Passage],
+        weights: Mapping[str, float],
         request: int,
         plan: FaultPlan,
         attempt: int,
@@ -440,7 +443,7 @@ class ReferenceSystem:
                 return altered_output(fault, request)
         if self.llm is not None:
             return chat(self.llm, self._client(), question, passages)
-        return extract_answer(question, passages)
+        return extract_answer(question, passages, weights)
 
     def _stage_failure(
         self,

@@ -96,7 +96,13 @@ def docx(data: bytes, path: Path, origin: str, fallback: str) -> SourceRecord:
         document = Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ValueError(f"not a readable DOCX ({type(exc).__name__})") from None
-    lines = [paragraph.text for paragraph in document.paragraphs if paragraph.text.strip()]
+    lines = [
+        f"{'#' * level} {paragraph.text.strip()}"
+        if (level := _heading_level(paragraph))
+        else paragraph.text
+        for paragraph in document.paragraphs
+        if paragraph.text.strip()
+    ]
     for table in document.tables:
         for row in table.rows:
             lines.append(" | ".join(cell.text.strip() for cell in row.cells))
@@ -104,15 +110,20 @@ def docx(data: bytes, path: Path, origin: str, fallback: str) -> SourceRecord:
     if not text:
         raise ValueError("the document holds no text")
     fields: dict[str, Any] = {"body": text}
-    headings = [
-        p.text.strip()
-        for p in document.paragraphs
-        if p.text.strip() and (p.style.name or "").lower().startswith(("heading", "title"))
-    ]
+    headings = [p.text.strip() for p in document.paragraphs if p.text.strip() and _heading_level(p)]
     title = (document.core_properties.title or "").strip() or (headings[0] if headings else "")
     if title:
         fields["title"] = title[:TITLE_CHARS]
     return SourceRecord(origin, str(path), MappingProxyType(fields), fallback, text, None, "docx")
+
+
+def _heading_level(paragraph: Any) -> int:
+    """1 to 6 for a DOCX heading paragraph (styles "Title", "Heading 2"), else 0."""
+    style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+    if style == "title":
+        return 1
+    level = style.removeprefix("heading").strip()
+    return min(int(level), 6) if style.startswith("heading") and level.isdigit() else 0
 
 
 def json_record(

@@ -8,9 +8,10 @@ measured too and not taken: trafilatura (23 pages/s, 92 % of the main text) and 
 `article`, Sphinx's `div.body`, MkDocs' `div[role=main]`) find the main content of every common
 generator, with navigation, headers, footers, sidebars and scripts dropped.
 
-Text is read block by block: inline elements are joined without separators (so a signature split
-into spans stays `lru_cache(maxsize=128)`), blocks end a line, and `pre` keeps its lines and
-indentation.
+Text is read block by block, as Markdown: inline elements are joined without separators (so a
+signature split into spans stays `lru_cache(maxsize=128)`), blocks end a line, headings start with
+`#` per level and `pre` keeps its lines and indentation inside a ``` fence (so passages split at
+headings, never at a `# comment` in code).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ META = {  # meta name (or property) -> document field
 }
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _LINE_BREAKS = re.compile(r" *\n[ \n]*")
+_EMPTY_HEADING = re.compile(r"^#{1,6} ?$\n?", re.M)  # a heading with no text (an icon, an anchor)
 _PRE = "\ue000pre{}\ue001"  # a private-use placeholder no page contains
 _PLACEHOLDER = re.compile("\ue000pre(\\d+)\ue001")
 
@@ -157,7 +159,14 @@ def text_of(node: LexborNode) -> str:
         tag = child.tag
         if tag == "-text":  # a source line break inside a paragraph is a space
             parts.append((child.text_content or "").replace("\n", " "))
+        elif tag in HEADINGS:
+            parts.append("\n" + "#" * int(tag[1]) + " ")
+        elif tag == "dt":  # a defined term (an API signature, a glossary entry) heads its dd
+            parts.append("\n###### ")
         elif tag in BLOCKS:
             parts.append("\n")
     text = _LINE_BREAKS.sub("\n", _SPACES.sub(" ", "".join(parts))).strip()
-    return _PLACEHOLDER.sub(lambda match: "\n" + kept[int(match.group(1))].strip("\n") + "\n", text)
+    text = _EMPTY_HEADING.sub("", text)
+    return _PLACEHOLDER.sub(
+        lambda match: "\n```\n" + kept[int(match.group(1))].strip("\n") + "\n```\n", text
+    ).strip()

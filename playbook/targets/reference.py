@@ -324,7 +324,7 @@ class ReferenceRun:
         import pandas as pd
         from pandera.errors import SchemaErrors
 
-        from playbook.reference.validation import document_schema
+        from playbook.contract import document_schema
 
         store = self.twin.store
         rows = [
