@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO ?= demo-engagement
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast lint format bench lab clean browser-deps
+.PHONY: setup demo test test-fast lint format bench lab clean browser-deps corpus
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,8 +45,17 @@ format: setup
 	$(BIN)/ruff format playbook tests benchmarks
 	$(BIN)/ruff check --fix playbook tests benchmarks
 
-bench: setup
+# A real public corpus for `make bench` and `playbook new --template python-docs`: Debian's Python
+# documentation (installed from the package archive, never downloaded at run time).
+corpus:
+	@test -d /usr/share/doc/python3.11/html || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-doc >/dev/null; \
+	  else echo "the real-corpus benchmark needs Debian's python3.11-doc: sudo apt-get install python3.11-doc"; fi; }
+
+bench: setup corpus
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_run.py --template python-docs --jobs 2
+	$(BIN)/python benchmarks/bench_corpus.py
 	@test ! -f benchmarks/bench_reference.py || $(BIN)/python benchmarks/bench_reference.py
 
 lab: setup

@@ -1,7 +1,8 @@
-"""Wall time of a full demo run and of each notebook (`make bench`).
+"""Wall time of a full run and of each notebook (`make bench`).
 
-Runs `playbook run` on a fresh copy of the demo engagement at depth quick, once per job count,
-and prints one table. Numbers are for the notes of an issue, never asserted in a test.
+Runs `playbook run` on a fresh copy of an engagement template (the demo, or the Python docs as a
+real corpus) at depth quick, once per job count, and prints one table. Numbers are for the notes
+of an issue, never asserted in a test.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
+PYTHON_DOCS = "/usr/share/doc/python3.11/html"  # Debian's python3.11-doc
 
-def run_once(workspace: Path, jobs: int, target: str | None) -> tuple[float, dict]:
-    folder = workspace / f"demo-jobs{jobs}"
+
+def run_once(workspace: Path, template: str, jobs: int, target: str | None) -> tuple[float, dict]:
+    folder = workspace / f"{template}-jobs{jobs}"
     subprocess.run(
-        [sys.executable, "-m", "playbook.cli", "new", str(folder), "--demo"],
+        [sys.executable, "-m", "playbook.cli", "new", str(folder), "--template", template],
         check=True,
         capture_output=True,
     )
@@ -30,20 +33,26 @@ def run_once(workspace: Path, jobs: int, target: str | None) -> tuple[float, dic
     seconds = time.perf_counter() - started
     if completed.returncode not in (0, 1):
         sys.exit(f"playbook run failed ({completed.returncode}): {completed.stderr.strip()}")
-    (run_dir,) = sorted((folder / "runs").iterdir())
+    (run_dir,) = [path for path in (folder / "runs").iterdir() if (path / "run.json").is_file()]
     return seconds, json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--target", help="target spec (default: the demo's reference:prototype)")
+    parser.add_argument("--target", help="target spec (default: the template's own)")
+    parser.add_argument("--template", default="demo", help="demo, or python-docs (a real corpus)")
     args = parser.parse_args()
+    if args.template == "python-docs" and not Path(PYTHON_DOCS).is_dir():
+        print(f"Run on the Python docs skipped: {PYTHON_DOCS} is not installed (make corpus)")
+        return
     with tempfile.TemporaryDirectory(prefix="playbook-bench-") as workspace:
-        results = {jobs: run_once(Path(workspace), jobs, args.target) for jobs in args.jobs}
+        results = {
+            jobs: run_once(Path(workspace), args.template, jobs, args.target) for jobs in args.jobs
+        }
     names = [nb["name"] for nb in next(iter(results.values()))[1]["notebooks"]]
     header = f"{'notebook':<28}" + "".join(f"{f'jobs={j} (s)':>14}" for j in results)
-    print(f"Demo run (depth quick, target {args.target or 'reference:prototype'})")
+    print(f"{args.template} run (depth quick, target {args.target or 'the template own'})")
     print(header)
     for name in names:
         cells = []

@@ -13,15 +13,15 @@ from rich.console import Console
 from rich.table import Table
 
 from playbook.engagement import (
-    CLIENT_TEMPLATE,
     DEMO_TEMPLATE,
+    ENGAGEMENT_TEMPLATES,
     create_engagement,
     load_engagement,
 )
 from playbook.errors import PlaybookError
+from playbook.run_display import RunDisplay
 from playbook.runner import (
     SCOPE_NOTEBOOK,
-    NotebookOutcome,
     RunInterrupted,
     RunOptions,
     run_playbook,
@@ -51,20 +51,6 @@ def _engagement_folder(folder: Path | None, console: Console) -> Path:
             f"Created the demo engagement in ./{DEMO_FOLDER} (from templates/engagement)."
         )
     return DEMO_FOLDER
-
-
-def _progress(console: Console):
-    def report(name: str, event: str, outcome: NotebookOutcome | None) -> None:
-        if outcome is None:
-            console.print(f"  [dim]…[/dim] {name}")
-            return
-        style = STATUS_STYLE.get(outcome.status, "white")
-        line = f"  [{style}]{outcome.status:>6}[/{style}] {name}  {outcome.seconds:6.1f} s"
-        if outcome.error:
-            line += f"  [red]{outcome.error.splitlines()[0][:160]}[/red]"
-        console.print(line)
-
-    return report
 
 
 def print_scorecard(console: Console, scorecard: Scorecard) -> None:
@@ -139,13 +125,35 @@ def cli() -> None:
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
 @click.option(
-    "--demo", is_flag=True, help="The bundled demo engagement instead of a blank client one."
+    "--template",
+    type=click.Choice(sorted(ENGAGEMENT_TEMPLATES)),
+    default="client",
+    show_default=True,
+    help="client: a blank engagement to fill in; demo: the bundled demo; python-docs: the "
+    "Python documentation as a real corpus (needs Debian's python3.11-doc).",
 )
-def new(folder: Path, force: bool, demo: bool) -> None:
-    """Create an engagement folder: a new client's (placeholders to replace) or the demo."""
-    create_engagement(folder, force=force, template=DEMO_TEMPLATE if demo else CLIENT_TEMPLATE)
-    if demo:
+@click.option("--demo", is_flag=True, help="Same as --template demo.")
+def new(folder: Path, force: bool, template: str, demo: bool) -> None:
+    """Create an engagement folder: a new client's (placeholders to replace), the demo, or the
+    Python documentation as a real corpus."""
+    template = "demo" if demo else template
+    create_engagement(folder, force=force, template=ENGAGEMENT_TEMPLATES[template])
+    if template == "demo":
         click.echo(f"Created the demo engagement in {folder}/ — run it: playbook run {folder}")
+        return
+    if template == "python-docs":
+        corpus = load_engagement(folder).resolved_sources()[0].path
+        missing = (
+            ""
+            if Path(corpus).is_dir()
+            else (
+                f" Its pages are not installed yet ({corpus}): sudo apt-get install python3.11-doc"
+                " (or make corpus)."
+            )
+        )
+        click.echo(
+            f"Created the Python docs engagement in {folder}/.{missing} Then: playbook run {folder}"
+        )
         return
     click.echo(
         f"Created {folder}/ for a new client. Replace the REPLACE lines of engagement.yaml, "
@@ -197,16 +205,17 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
     )
     terminated = stop_on_sigterm()
     try:
-        result = run_playbook(
-            engagement,
-            RunOptions(
-                only=only_list,
-                jobs=jobs,
-                cell_timeout_s=timeout,
-                kernel_name=kernel,
-                progress=_progress(console),
-            ),
-        )
+        with RunDisplay(console) as display:
+            result = run_playbook(
+                engagement,
+                RunOptions(
+                    only=only_list,
+                    jobs=jobs,
+                    cell_timeout_s=timeout,
+                    kernel_name=kernel,
+                    monitor=display,
+                ),
+            )
     except RunInterrupted as stop:
         console.print(f"[yellow]Interrupted.[/yellow] What finished is recorded in {stop.run_dir}")
         sys.exit(143 if terminated else 130)

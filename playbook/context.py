@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from playbook import progress
 from playbook.charts import use_offline_renderer
 from playbook.engagement import DEMO_TEMPLATE, DepthBudget, Engagement, load_engagement
 from playbook.evidence import CheckResult, Evidence, write_evidence
@@ -120,7 +121,10 @@ def open_notebook(
     parse_spec(spec)
     folder = Path(run_dir) if run_dir else scratch_run_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    return NotebookContext(info(notebook).name, engagement, folder, spec)
+    name = info(notebook).name
+    # under `playbook run` (a run folder given), long tasks say how far they got
+    progress.report_to(progress.progress_file(folder, name) if run_dir else None)
+    return NotebookContext(name, engagement, folder, spec)
 
 
 def describe(context: NotebookContext) -> pd.DataFrame:

@@ -23,6 +23,13 @@ SAMPLES_DIR = REPO_ROOT / "data_samples"
 TEMPLATES_DIR = REPO_ROOT / "templates"
 DEMO_TEMPLATE = TEMPLATES_DIR / "engagement"  # the bundled demo: the reference system, sample data
 CLIENT_TEMPLATE = TEMPLATES_DIR / "client"  # a new client's engagement: placeholders to replace
+# a real public corpus: the Python docs as Debian's python3.11-doc installs them
+PYTHON_DOCS_TEMPLATE = TEMPLATES_DIR / "python-docs"
+ENGAGEMENT_TEMPLATES = {
+    "client": CLIENT_TEMPLATE,
+    "demo": DEMO_TEMPLATE,
+    "python-docs": PYTHON_DOCS_TEMPLATE,
+}
 ENGAGEMENT_FILE = "engagement.yaml"
 
 Depth = Literal["quick", "standard", "thorough"]

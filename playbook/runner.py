@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 import papermill
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
 from playbook.atomic import write_json_atomic
 from playbook.engagement import Engagement
@@ -94,7 +95,17 @@ class RunInterrupted(KeyboardInterrupt):
         self.run_dir = run_dir
 
 
-ProgressCallback = Callable[[str, str, NotebookOutcome | None], None]
+class RunMonitor(Protocol):
+    """Who watches a run: told when it starts, as notebooks start and finish, and as each
+    notebook's code cells finish (called from the runner's worker threads)."""
+
+    def run_started(self, run_dir: Path) -> None: ...
+
+    def notebook_started(self, name: str) -> None: ...
+
+    def cells_done(self, name: str, done: int, total: int) -> None: ...
+
+    def notebook_finished(self, outcome: NotebookOutcome) -> None: ...
 
 
 @dataclass
@@ -105,7 +116,7 @@ class RunOptions:
     jobs: int = 1
     cell_timeout_s: int = DEFAULT_CELL_TIMEOUT_S
     kernel_name: str | None = None
-    progress: ProgressCallback | None = None
+    monitor: RunMonitor | None = None
     extra_parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     notebooks_dir: Path = NOTEBOOKS_DIR  # another folder of NN_name.ipynb files, e.g. in tests
 
@@ -317,8 +328,66 @@ class LocalSocketKernelManager(AsyncKernelManager):
             shutil.rmtree(self._socket_folder, ignore_errors=True)
 
 
+class _CountingManager(NotebookExecutionManager):
+    """papermill's record of an execution, also telling `on_cell` when a code cell finishes."""
+
+    def __init__(self, nb: Any, on_cell: Callable[[int, int], None] | None, **kwargs: Any):
+        super().__init__(nb, **kwargs)
+        self._on_cell = on_cell
+        self._total = sum(cell.cell_type == "code" for cell in nb.cells)
+        self._done = 0
+
+    def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+        super().cell_complete(cell, cell_index=cell_index, **kwargs)
+        if cell.cell_type == "code" and self._on_cell is not None:
+            self._done += 1
+            self._on_cell(self._done, self._total)
+
+
+class _CountingEngine(NBClientEngine):
+    """papermill's nbclient engine with a cell count: papermill makes its execution manager
+    inside `execute_notebook`, so the method is repeated here with ours."""
+
+    @classmethod
+    def execute_notebook(  # type: ignore[override]
+        cls,
+        nb: Any,
+        kernel_name: str,
+        output_path: str | None = None,
+        progress_bar: bool = False,
+        log_output: bool = False,
+        autosave_cell_every: int = 30,
+        on_cell: Callable[[int, int], None] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        manager = _CountingManager(
+            nb,
+            on_cell,
+            output_path=output_path,
+            progress_bar=progress_bar,
+            log_output=log_output,
+            autosave_cell_every=autosave_cell_every,
+        )
+        manager.notebook_start()
+        try:
+            cls.execute_managed_notebook(manager, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            manager.cleanup_pbar()
+            manager.notebook_complete()
+        return manager.nb
+
+
+ENGINE = "playbook-counting"
+papermill_engines.register(ENGINE, _CountingEngine)
+
+
 def _execute(
-    source: Path, run_dir: Path, parameters: dict[str, Any], kernel: str, timeout: int
+    source: Path,
+    run_dir: Path,
+    parameters: dict[str, Any],
+    kernel: str,
+    timeout: int,
+    on_cell: Callable[[int, int], None] | None = None,
 ) -> NotebookOutcome:
     name = source.stem
     output = run_dir / "notebooks" / source.name
@@ -328,11 +397,13 @@ def _execute(
             str(source),
             str(output),
             parameters=parameters,
+            engine_name=ENGINE,
             kernel_name=kernel,
             progress_bar=False,
             start_timeout=120,
             execution_timeout=timeout,
             kernel_manager_class=LocalSocketKernelManager.in_folder(source.parent),
+            on_cell=on_cell,
         )
     except papermill.PapermillExecutionError as exc:
         error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
@@ -374,21 +445,30 @@ def run_playbook(engagement: Engagement, options: RunOptions | None = None) -> R
     (run_dir / "notebooks").mkdir()
     record = _RunRecord(engagement, run_id, run_dir, [nb.name for nb in selected])
     outcomes: dict[str, NotebookOutcome] = {}
-    progress = options.progress or (lambda *_: None)
+    monitor = options.monitor
+    if monitor is not None:
+        monitor.run_started(run_dir)
 
     def run_one(notebook: NotebookInfo) -> NotebookOutcome:
         if interrupted.is_set():
             return NotebookOutcome(notebook.name, "skipped", error="run interrupted")
-        progress(notebook.name, "started", None)
+        if monitor is not None:
+            monitor.notebook_started(notebook.name)
         params = {**parameters[notebook.name]}
         if "run_dir" in params:
             params["run_dir"] = str(run_dir)
         source = folder / f"{notebook.name}.ipynb"
-        outcome = _execute(source, run_dir, params, kernel, options.cell_timeout_s)
+        on_cell = (
+            (lambda done, total: monitor.cells_done(notebook.name, done, total))
+            if monitor is not None
+            else None
+        )
+        outcome = _execute(source, run_dir, params, kernel, options.cell_timeout_s, on_cell)
         if interrupted.is_set() and outcome.status == "failed":
             outcome.error = "run interrupted"
         record.update(outcome)  # as it happens: an interrupted run still says what finished
-        progress(notebook.name, outcome.status, outcome)
+        if monitor is not None:
+            monitor.notebook_finished(outcome)
         return outcome
 
     interrupted = threading.Event()

@@ -228,7 +228,13 @@ def check_data_sources(readings: Sequence[SourceReading]) -> CheckResult:
     """Every declared data source reads to documents; files that read to nothing are named."""
     if not readings:
         return DATA_SOURCES.result("fail", 0, "engagement.yaml declares no data_sources")
-    empty = [r.source.name for r in readings if r.records == 0]
+    empty = [
+        r.source.name
+        if Path(r.source.path).exists()
+        else f"{r.source.name} ({r.source.path} does not exist)"
+        for r in readings
+        if r.records == 0
+    ]
     readable = len(readings) - len(empty)
     detail = (
         f"{readable} of {len(readings)} sources hold documents ("

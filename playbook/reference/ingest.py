@@ -7,9 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from playbook import progress
 from playbook.reference.documents import QuarantineEntry, deduplicate, lenient_documents
 from playbook.reference.store import Store, utc_now
-from playbook.sources import DataSource, ParsedFiles, ReadError, read_sources
+from playbook.sources import (
+    DataSource,
+    ParsedFiles,
+    ReadError,
+    SourceRecord,
+    count_files,
+    iter_sources,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,21 @@ class IngestReport:
         return self.added + self.changed + self.unchanged
 
 
+def _read(
+    sources: Sequence[DataSource], base: Path | None, parsed: ParsedFiles | None
+) -> tuple[list[SourceRecord], list[ReadError]]:
+    """Every record and error of the sources, reporting files done of files as it goes."""
+    total = count_files(sources, base)
+    task = "ingest " + ", ".join(source.name for source in sources)
+    records: list[SourceRecord] = []
+    errors: list[ReadError] = []
+    for done, (found, problems) in enumerate(iter_sources(sources, base, parsed), start=1):
+        records.extend(found)
+        errors.extend(problems)
+        progress.report(task, min(done, total), total)
+    return records, errors
+
+
 def run_ingest(
     store: Store,
     sources: Sequence[DataSource],
@@ -56,7 +79,7 @@ def run_ingest(
     """
     started = time.perf_counter()
     started_at = utc_now()
-    records, errors = read_sources(sources, base, parsed)
+    records, errors = _read(sources, base, parsed)
     version = (store.versions()[-1].version if store.versions() else 0) + 1
     quarantined: list[QuarantineEntry] = []
     duplicates = 0

@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from playbook.sources import SourceRecord
@@ -57,9 +55,12 @@ class ParsedFileCache:
             return None
         if self._connection is None:
             try:
-                self._connection = sqlite3.connect(self.path, check_same_thread=False)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # notebooks running at once share the file: a writer waits for the other
+                self._connection = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+                self._connection.execute("PRAGMA journal_mode=WAL")
                 self._connection.executescript(SCHEMA)
-            except sqlite3.Error:
+            except (sqlite3.Error, OSError):
                 self._broken = True  # an unreadable cache is no cache
                 return None
         return self._connection
@@ -76,8 +77,7 @@ class ParsedFileCache:
             if row is None or row[0] != signature:
                 return None
             return [
-                SourceRecord(**{**item, "fields": MappingProxyType(item["fields"])})
-                for item in json.loads(row[1], object_hook=_decoded)
+                SourceRecord.from_plain(item) for item in json.loads(row[1], object_hook=_decoded)
             ]
         except (sqlite3.Error, ValueError, TypeError, KeyError):
             return None
@@ -87,15 +87,7 @@ class ParsedFileCache:
     ) -> None:
         try:
             encoded = json.dumps(
-                [
-                    {
-                        **{name.name: getattr(record, name.name) for name in fields(record)},
-                        "fields": dict(record.fields),
-                    }
-                    for record in records
-                ],
-                default=_encoded,
-                ensure_ascii=False,
+                [record.to_plain() for record in records], default=_encoded, ensure_ascii=False
             )
         except (TypeError, ValueError):
             return  # a value JSON cannot keep: this file is parsed every time

@@ -14,6 +14,7 @@ MAX_PASSAGE_CHARS = 1_500  # about 250 words: a section of a reference page
 MIN_PASSAGE_CHARS = 200  # a heading with a line under it joins the section that follows
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCE_STARTS = "`~ \t"
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,10 @@ def passages_of(title: str, body: str) -> list[Section]:
     sections: list[Section] = []
     heading, lines, fenced = title, [], False
     for line in body.splitlines():
-        if _FENCE.match(line):
+        first = line[:1]  # most lines start with neither: skip the patterns for them
+        if first and first in _FENCE_STARTS and _FENCE.match(line):
             fenced = not fenced
-        elif not fenced and (match := _HEADING.match(line)):
+        elif not fenced and first == "#" and (match := _HEADING.match(line)):
             if lines:
                 sections.append(Section(heading, "\n".join(lines)))
             heading, lines = match.group(1), []

@@ -42,6 +42,9 @@ class ReferenceSettings:
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     top_k: int = DEFAULT_TOP_K
     faults: FaultPlan | None = None
+    # records of parsed files, by content digest: shared by every system of an engagement's runs
+    # (default: beside the store)
+    parse_cache: Path | None = None
 
     def __post_init__(self) -> None:
         if self.workdir is not None:

@@ -95,7 +95,7 @@ class ReferenceSystem:
         self.llm = settings.llm
         self.top_k = settings.top_k
         self.store = Store(self.workdir / STORE_FILE)
-        self.parsed_files = ParsedFileCache(self.workdir / PARSED_FILES)
+        self.parsed_files = ParsedFileCache(settings.parse_cache or self.workdir / PARSED_FILES)
         self.telemetry = Telemetry(hardening.telemetry, settings.log_path)
         self._faults = settings.faults or FaultPlan()
         self._lock = threading.Lock()

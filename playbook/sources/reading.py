@@ -78,7 +78,12 @@ def iter_sources(
     sources: Sequence[DataSource], base: Path | None = None, parsed: ParsedFiles | None = None
 ) -> Iterator[tuple[list[SourceRecord], list[ReadError]]]:
     """The records and errors of each file in turn, so a large corpus streams. With `parsed`,
-    a file unchanged since it was last read cleanly is not parsed again."""
+    a file unchanged since it was last read cleanly is not parsed again.
+
+    Parsing stays in this process: measured on the Python docs, two worker processes cut it
+    from 1.28 s to 0.87 s, but a forkserver or spawn worker re-runs an unguarded script's main
+    and a fork of a threaded process (a Jupyter kernel) can deadlock.
+    """
     for source in sources:
         folder = Path(source.path)
         if base is not None and not folder.is_absolute():

@@ -58,6 +58,23 @@ class SourceRecord:
     shape: Shape = "markdown"  # how the file held it: what notebook 00 reports as detected
     link_share: float = 0.0  # share of the text that links elsewhere (an index or contents page)
 
+    def to_plain(self) -> dict[str, Any]:
+        """The record as plain data (for a cache or another process); `from_plain` reverses it."""
+        return {
+            "origin": self.origin,
+            "path": self.path,
+            "fields": dict(self.fields),
+            "fallback_id": self.fallback_id,
+            "page_text": self.page_text,
+            "line": self.line,
+            "shape": self.shape,
+            "link_share": self.link_share,
+        }
+
+    @classmethod
+    def from_plain(cls, plain: Mapping[str, Any]) -> SourceRecord:
+        return cls(**{**plain, "fields": MappingProxyType(dict(plain["fields"]))})
+
     @property
     def location(self) -> str:
         """The file, with the line for a jsonl record."""

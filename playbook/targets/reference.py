@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from playbook.reference.system import ReferenceSystem
 
 
+PARSE_CACHE = "parsed-files.sqlite3"
+
+
 def reference_settings(
     engagement: Engagement,
     profile: str,
@@ -148,7 +151,11 @@ class ReferenceTarget:
                 if self._workdir is None:
                     self._scratch = tempfile.mkdtemp(prefix="playbook-reference-")
                     self._workdir = Path(self._scratch)
-                system = ReferenceSystem(self.settings.but(workdir=self._workdir))
+                settings = self.settings.but(workdir=self._workdir)
+                if settings.parse_cache is None and self._scratch is None:
+                    # beside the notebooks' own folders: a run parses each file once
+                    settings = settings.but(parse_cache=self._workdir.parent / PARSE_CACHE)
+                system = ReferenceSystem(settings)
                 try:
                     system.ingest()
                 except BaseException:

@@ -89,3 +89,69 @@ def test_notebooks_run_in_their_folder_on_threads_without_moving_this_process(tm
     for folder in folders:
         executed = nbformat.read(folder / "notebooks" / "where.ipynb", as_version=4)
         assert executed.cells[0].outputs[0]["text"].strip() == str(folder)
+
+
+def test_a_running_notebook_reports_its_cells_and_its_long_task(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from playbook.progress import progress_file, read_progress
+    from playbook.runner import _execute, resolve_kernel
+
+    sink = progress_file(tmp_path, "long")
+    notebook = new_notebook(
+        cells=[
+            new_markdown_cell("# A long notebook"),
+            new_code_cell("from pathlib import Path\nfrom playbook import progress"),
+            new_code_cell(
+                f"progress.report_to(Path({str(sink)!r}))\n"
+                "for done in range(1, 11):\n    progress.report('ingest docs', done, 10)"
+            ),
+        ]
+    )
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, tmp_path / "long.ipynb")
+    (tmp_path / "notebooks").mkdir()
+    counted: list[tuple[int, int]] = []
+    outcome = _execute(
+        tmp_path / "long.ipynb",
+        tmp_path,
+        {},
+        resolve_kernel(None),
+        60,
+        lambda done, total: counted.append((done, total)),
+    )
+    assert outcome.status == "ok", outcome.error
+    assert counted == [(1, 2), (2, 2)]  # code cells only
+    task = read_progress(sink)
+    assert task is not None and task.text == "ingest docs 10 of 10"  # the last report is kept
+
+
+def test_a_run_shown_in_a_log_gets_plain_progress_lines(tmp_path, monkeypatch):
+    import io
+    import time
+
+    from rich.console import Console
+
+    from playbook import progress, run_display
+    from playbook.runner import NotebookOutcome
+
+    monkeypatch.setattr(run_display, "PLAIN_EVERY_S", 0.05)
+    out = io.StringIO()
+    with run_display.RunDisplay(Console(file=out, width=200), live=False) as display:
+        display.run_started(tmp_path)
+        display.notebook_started("02_data_pipelines")
+        display.cells_done("02_data_pipelines", 3, 10)
+        progress.report_to(progress.progress_file(tmp_path, "02_data_pipelines"))
+        try:
+            progress.report("ingest pydocs", 120, 498)
+        finally:
+            progress.report_to(None)
+        deadline = time.monotonic() + 5
+        while "ingest pydocs" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        display.notebook_finished(NotebookOutcome("02_data_pipelines", "ok", 12.5))
+    text = out.getvalue()
+    assert "… 02_data_pipelines" in text
+    assert "02_data_pipelines: cell 3 of 10; ingest pydocs 120 of 498" in text
+    assert "ok 02_data_pipelines" in text and "\x1b[" not in text  # no terminal codes in a log

@@ -35,6 +35,7 @@ def test_declared_sources_pass_and_a_missing_one_fails_by_name(demo):
     broken = edit(demo, '"samples:corpus/wiki"', '"samples:corpus/gone"')
     result = sources_check(broken)
     assert result.status == "fail" and "wiki" in result.detail and result.observed == 2
+    assert "corpus/gone does not exist" in result.detail
 
 
 def test_the_bundled_golden_set_passes_and_a_tiny_one_only_warns(demo):

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from playbook.engagement import DataSource
+from playbook.reference.store import PASSAGE_SLOTS
 from playbook.reference.system import PARSED_FILES
 from playbook.sources import formats
 
@@ -172,12 +173,15 @@ def test_fts_triggers_keep_the_index_in_sync_on_update_and_delete(make_system, w
     assert [p.doc_id for p in system.store.search("vacation", None, 5).passages] == ["HB-001"]
     assert system.store.search("permits", None, 5).passages == ()
     connection = system.store._connection()
-    passages = connection.execute("SELECT count(*) FROM passages").fetchone()[0]
-    assert connection.execute("SELECT count(*) FROM passages_fts").fetchone()[0] == passages
     orphan_passages = connection.execute(
-        "SELECT count(*) FROM passages WHERE doc_rowid NOT IN (SELECT rowid FROM documents)"
+        f"SELECT count(*) FROM passages WHERE rowid / {PASSAGE_SLOTS} NOT IN "
+        "(SELECT rowid FROM documents)"
     ).fetchone()[0]
     assert orphan_passages == 0
+    indexed = connection.execute(
+        f"SELECT count(DISTINCT rowid / {PASSAGE_SLOTS}) FROM passages"
+    ).fetchone()[0]
+    assert indexed == system.store.document_count() == 6
     orphan_groups = connection.execute(
         "SELECT count(*) FROM doc_groups WHERE doc_rowid NOT IN (SELECT rowid FROM documents)"
     ).fetchone()[0]

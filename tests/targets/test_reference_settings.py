@@ -67,3 +67,21 @@ def test_the_reference_system_imports_nothing_of_the_engagement_or_the_decisions
             if isinstance(node, ast.ImportFrom) and node.module != "playbook.targets.base":
                 module = node.module or ""
                 assert not module.startswith(forbidden), f"{path.name} imports {module}"
+
+
+def test_the_notebooks_of_a_run_share_one_parse_cache_and_never_write_into_the_engagement(
+    tmp_path,
+):
+    from playbook.targets import connect
+
+    engagement = load_engagement(DEMO_TEMPLATE)
+    before = sorted(path.name for path in DEMO_TEMPLATE.rglob("*"))
+    work = tmp_path / "run" / "work"
+    for notebook in ("00_engagement", "02_data_pipelines"):
+        target = connect("reference:production", engagement, workdir=work / notebook)
+        try:
+            assert target.ask("How many quiet rooms does the Halifax office have?", "u-alice").text
+        finally:
+            target.close()
+    assert (work / "parsed-files.sqlite3").is_file()
+    assert sorted(path.name for path in DEMO_TEMPLATE.rglob("*")) == before

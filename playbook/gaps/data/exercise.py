@@ -55,7 +55,9 @@ from playbook.targets.capabilities import (
 DEFAULT_DROP = "samples:corpus_v2"
 PROBE_SOURCE = "playbook-probes"
 PHASES = ("before", "during", "after")
-PROBE_QUESTION = "What is the freshness probe code?"
+# the probe's own token in the question: on a large corpus a retriever without idf (a
+# prototype's scan) ranks long pages full of "code" above a short probe asked for in common words
+PROBE_QUESTION = "What is the code of freshness probe {token}?"
 ARRIVAL_ATTEMPTS = 20  # asks after an ingest before a change counts as not arrived
 
 Outcome = Literal["hit", "wrong", "empty"]
@@ -486,7 +488,7 @@ class _Exercise:
                     version=entry.version if entry else None,
                 )
             )
-        answer = self.pipeline.ask(PROBE_QUESTION, user)
+        answer = self.pipeline.ask(PROBE_QUESTION.format(token=self.token), user)
         return results, f"A{self.token}" in answer.text
 
     def _write_invalid_probe(self, rule: str) -> Path:
@@ -536,7 +538,7 @@ class _Exercise:
         asks, text = 0, ""
         while asks < attempts and (asks == 0 or time.monotonic() < deadline):
             asks += 1
-            answer = self.pipeline.ask(PROBE_QUESTION, user)
+            answer = self.pipeline.ask(PROBE_QUESTION.format(token=self.token), user)
             if code in answer.text:
                 return ChangeArrival(True, time.perf_counter() - started, asks)
             text = answer.text
@@ -551,7 +553,7 @@ class _Exercise:
             path.unlink()
             removed[str(path)] = "removed"
         self._ingest("deletion", removed)
-        answer = self.pipeline.ask(PROBE_QUESTION, user)
+        answer = self.pipeline.ask(PROBE_QUESTION.format(token=self.token), user)
         return f"PROBE-{self.token}-FRESH" not in answer.sources and self.token not in answer.text
 
     def _drop_files(self) -> dict[str, str]:
