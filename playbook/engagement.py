@@ -47,12 +47,12 @@ class DepthBudget:
 
 
 DEPTH_BUDGETS: dict[str, DepthBudget] = {
-    "quick": DepthBudget(questions=20, requests=60, seconds=3.0, corpus_sizes=(200, 1_000)),
+    "quick": DepthBudget(questions=20, requests=60, seconds=3.0, corpus_sizes=(1_000, 10_000)),
     "standard": DepthBudget(
-        questions=60, requests=300, seconds=15.0, corpus_sizes=(200, 1_000, 10_000)
+        questions=60, requests=300, seconds=15.0, corpus_sizes=(1_000, 10_000, 30_000)
     ),
     "thorough": DepthBudget(
-        questions=200, requests=2_000, seconds=60.0, corpus_sizes=(200, 1_000, 10_000, 100_000)
+        questions=200, requests=2_000, seconds=60.0, corpus_sizes=(1_000, 10_000, 100_000)
     ),
 }
 
@@ -108,6 +108,49 @@ class HttpResponseMap(_Strict):
         return value
 
 
+class HttpStream(_Strict):
+    """Where and how a team's API streams its answer, so time to first token can be measured.
+
+    Server-Sent Events (`sse`): each event's JSON data holds a text chunk at `delta`, and an
+    optional `done_event` carries the final reply, mapped like a plain reply (`response`); a
+    `data: [DONE]` line (OpenAI style) also ends the stream. `text`: the chunked body is the answer.
+    """
+
+    url: str | None = Field(
+        default=None,
+        description="where to post for a streamed answer: a URL or a path on target.spec's host "
+        "(default: target.spec's URL with /stream appended)",
+    )
+    format: Literal["sse", "text"] = Field(
+        default="sse",
+        description="sse (Server-Sent Events) or text (the chunked body is the answer)",
+    )
+    delta: str = Field(
+        default="text",
+        description="sse: JMESPath to the text chunk in each event's JSON data (data that is not "
+        "JSON is the chunk itself)",
+    )
+    done_event: str = Field(
+        default="done",
+        min_length=1,
+        pattern=r"^[^\r\n]+$",
+        description="sse: the event whose JSON data is the final reply, mapped with "
+        "target.http.response (without one the answer is the chunks joined)",
+    )
+
+    @field_validator("delta")
+    @classmethod
+    def _jmespath(cls, value: str) -> str:
+        try:
+            jmespath.compile(value)
+        except JMESPathError:
+            raise ValueError(
+                f"cannot read path {value!r} (expected a JMESPath such as 'text' or "
+                "'choices[0].delta.content')"
+            ) from None
+        return value
+
+
 class HttpTarget(_Strict):
     """Field mapping and limits for a team's own HTTP API, so it can be measured without code."""
 
@@ -122,6 +165,10 @@ class HttpTarget(_Strict):
     timeout_s: float = Field(default=10.0, gt=0, description="seconds before a request gives up")
     headers: dict[str, str] = Field(
         default_factory=dict, description="headers sent with every request (no secrets here)"
+    )
+    stream: HttpStream | None = Field(
+        default=None,
+        description="ask for a streamed answer, to measure time to first token ({} for defaults)",
     )
 
 
@@ -192,6 +239,20 @@ class Gate(_Strict):
     )
 
 
+class LoadSettings(_Strict):
+    """How `playbook load` drives the target with Locust (the scale-out path of notebook 04)."""
+
+    users: int = Field(default=20, ge=1, le=100_000, description="simulated users in all")
+    spawn_rate: float = Field(default=5.0, gt=0, description="users started per second")
+    run_time_s: float = Field(default=30.0, gt=0, le=86_400, description="seconds the load runs")
+    wait_s: float = Field(
+        default=1.0, ge=0, description="seconds each user waits between two questions"
+    )
+    workers: int = Field(
+        default=0, ge=0, le=64, description="Locust worker processes on this machine (0: one)"
+    )
+
+
 class Engagement(_Strict):
     """A validated engagement.yaml, with paths resolved against its folder."""
 
@@ -213,13 +274,21 @@ class Engagement(_Strict):
         default=None, description="path of the golden set (JSON Lines, one question per line)"
     )
     decisions: str = Field(default="decisions.yaml", description="path of the decisions file")
+    query_log: str | None = Field(
+        default=None,
+        description="path of a CSV of past questions (columns user, question_id naming golden "
+        "ids): the repeated-question mix of the cache measurement",
+    )
+    load: LoadSettings = Field(
+        default_factory=LoadSettings, description="how `playbook load` runs Locust"
+    )
     gate: Gate = Field(default_factory=Gate, description="what the run must reach to pass")
     notebooks: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-notebook settings, e.g. {'02': {upstream_drop: x}}"
     )
     folder: SkipJsonSchema[Path] = Field(default=Path("."), exclude=True)
 
-    @field_validator("users", "golden_set", "decisions")
+    @field_validator("users", "golden_set", "decisions", "query_log")
     @classmethod
     def _paths_stay_inside(cls, value: str | None) -> str | None:
         return None if value is None else confined_path(value)

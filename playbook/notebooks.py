@@ -25,6 +25,7 @@ class NotebookInfo:
     title: str
     after: tuple[str, ...] = ()  # notebooks whose results this one reads
     checks: str = ""  # the module whose `CHECKS` declares the checks its evidence holds
+    alone: bool = False  # runs with no other notebook: it measures time, which they would share
 
     @property
     def number(self) -> str:
@@ -57,7 +58,9 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         _MEASURED_AFTER,
         "playbook.gaps.failure",
     ),
-    NotebookInfo("04_latency", "latency", "Latency", _MEASURED_AFTER),
+    NotebookInfo(
+        "04_latency", "latency", "Latency", _MEASURED_AFTER, "playbook.gaps.latency", alone=True
+    ),
     NotebookInfo("05_observability", "observability", "Observability", _MEASURED_AFTER),
     NotebookInfo("06_security_access", "security", "Security and access", _MEASURED_AFTER),
     NotebookInfo(

@@ -162,7 +162,8 @@ def select_notebooks(
 
 
 def plan_waves(selected: Sequence[NotebookInfo]) -> list[list[NotebookInfo]]:
-    """Group notebooks into waves: each waits only for selected notebooks it reads."""
+    """Group notebooks into waves: each waits only for selected notebooks it reads, and a
+    notebook that measures time (`alone`) gets a wave of its own."""
     names = {nb.name for nb in selected}
     done: set[str] = set()
     waves: list[list[NotebookInfo]] = []
@@ -171,6 +172,10 @@ def plan_waves(selected: Sequence[NotebookInfo]) -> list[list[NotebookInfo]]:
         ready = [nb for nb in remaining if all(d in done or d not in names for d in nb.after)]
         if not ready:  # a cycle cannot happen with SEQUENCE; guard against a broken edit of it
             raise RuntimeError("notebook dependencies form a cycle")
+        alone = [nb for nb in ready if nb.alone]
+        if alone and len(ready) > 1:  # the others first, then the one that measures time
+            shared = [nb for nb in ready if not nb.alone]
+            ready = shared or alone[:1]
         waves.append(ready)
         done.update(nb.name for nb in ready)
         remaining = [nb for nb in remaining if nb.name not in done]

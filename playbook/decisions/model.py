@@ -229,11 +229,36 @@ class LatencyBudget(Decision):
     time_to_first_token_ms: int | None = Field(
         default=None, gt=0, description="time to first token (ms), when streamed"
     )
+    p99_ms: int | None = Field(
+        default=None, gt=0, description="p99 end to end (ms); default twice the p95"
+    )
+    peak_rps: float = Field(default=2.0, gt=0, description="questions a second at the peak hour")
+    capacity_headroom: float = Field(
+        default=1.5, ge=1.0, description="capacity needed, as a multiple of the peak rate"
+    )
+    max_error_rate: float = Field(
+        default=0.01, ge=0.0, le=1.0, description="share of requests that may fail under load"
+    )
+    production_documents: int | None = Field(
+        default=None,
+        gt=0,
+        description="documents the system will hold in production (latency is measured at "
+        "that size where the target can be scaled)",
+    )
+    daily_users: int = Field(default=0, ge=0, description="people who ask on a working day")
+    questions_per_user_day: float = Field(
+        default=0.0, ge=0.0, description="questions each of them asks a day"
+    )
 
     @property
     def stages(self) -> dict[str, int]:
         """Per-stage p95 budgets in ms, keyed like the targets' timing stages."""
         return {"retrieval": self.retrieval_ms, "generation": self.generation_ms}
+
+    @property
+    def p99_budget_ms(self) -> int:
+        """The decided p99, else twice the p95."""
+        return self.p99_ms if self.p99_ms is not None else 2 * self.p95_ms
 
 
 class Observability(Decision):

@@ -112,10 +112,6 @@ class Passage:
     score: float
 
 
-# doc_id, title, body, groups, path, version, term counts: one document as `scan` reads it
-_Scanned = tuple[str, str, str, tuple[str, ...], str, int, Counter[str]]
-
-
 @dataclass(frozen=True)
 class Retrieval:
     """The passages of one query, and the document frequency of each query term (for weights)."""
@@ -257,8 +253,6 @@ class Store:
         self._closed = False
         # document frequency per query word; valid until the documents change
         self._frequencies: dict[str, int] = {}
-        self._scan: list[_Scanned] | None = None  # what `scan` reads, until documents change
-        self._scan_lock = threading.Lock()
         connection = self._connection()
         connection.execute("PRAGMA journal_mode=WAL")
         connection.executescript(SCHEMA)
@@ -449,20 +443,24 @@ class Store:
         return count
 
     def scan(self, question: str, groups: frozenset[str] | None, limit: int) -> Retrieval:
-        """Score every document in Python by term overlap: cost grows with the corpus."""
+        """Score every document in Python by term overlap, reading and tokenising each one for
+        every question: what a prototype without an index does, so its cost grows with the
+        corpus (the latency notebook measures exactly that)."""
         query = set(terms(question))
-        documents = self._scanned()
         if not query:
-            return Retrieval((), {}, len(documents))
+            return Retrieval((), {}, self.document_count())
         frequencies: Counter[str] = Counter()
         best: list[tuple[float, int, Passage]] = []
-        for position, (doc_id, title, body, doc_groups, path, version, counts) in enumerate(
-            documents
-        ):
+        total = 0
+        rows = self._connection().execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY rowid")
+        for position, (doc_id, title, body, groups_json, path, version) in enumerate(rows):
+            total += 1
+            counts = Counter(terms(title) * 2 + terms(body))
             present = query.intersection(counts)
             frequencies.update(present)
             if not present:
                 continue
+            doc_groups = tuple(json.loads(groups_json))
             if groups is not None and not groups.intersection(doc_groups):
                 continue
             score = sum(1.0 + math.log(counts[term]) for term in present)
@@ -473,30 +471,7 @@ class Store:
             else:
                 heapq.heappushpop(best, item)
         ranked = tuple(item[2] for item in sorted(best, reverse=True))
-        return Retrieval(ranked, dict(frequencies), len(documents))
-
-    def _scanned(self) -> list[_Scanned]:
-        """Every served document with its term counts, read once per version of the documents
-        (a prototype keeps its corpus in memory; tokenising it on every question would make
-        each answer cost a full parse of the corpus)."""
-        with self._scan_lock:
-            if self._scan is None:
-                rows = self._connection().execute(
-                    f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY rowid"
-                )
-                self._scan = [
-                    (
-                        doc_id,
-                        title,
-                        body,
-                        tuple(json.loads(groups_json)),
-                        path,
-                        version,
-                        Counter(terms(title) * 2 + terms(body)),
-                    )
-                    for doc_id, title, body, groups_json, path, version in rows
-                ]
-            return self._scan
+        return Retrieval(ranked, dict(frequencies), total)
 
     # ---- writes ------------------------------------------------------------------------------
 
@@ -542,7 +517,6 @@ class Store:
                 raise
             finally:
                 self._frequencies.clear()
-                self._scan = None
         return counts
 
     def _apply(
@@ -715,7 +689,6 @@ class Store:
                 raise
             finally:
                 self._frequencies.clear()
-                self._scan = None
         return counts
 
     def _restore(

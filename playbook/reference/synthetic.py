@@ -12,7 +12,7 @@ import calendar
 import json
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,8 +254,14 @@ def synthetic_records(n_docs: int, seed: int = 7) -> Iterator[dict]:
         }
 
 
-def write_synthetic_corpus(folder: Path, n_docs: int, seed: int = 7) -> Path:
-    """Write `n_docs` synthetic records to `folder/records.jsonl` atomically; return that path."""
+def write_synthetic_corpus(
+    folder: Path, n_docs: int, seed: int = 7, groups: Iterable[str] | None = None
+) -> Path:
+    """Write `n_docs` synthetic records to `folder/records.jsonl` atomically; return that path.
+
+    With `groups`, a record's groups outside them become `all-staff`, so the documents pass an
+    engagement's ingest contract whatever groups its users file declares."""
+    allowed = None if groups is None else frozenset(groups) | {EVERYONE}
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -266,6 +272,9 @@ def write_synthetic_corpus(folder: Path, n_docs: int, seed: int = 7) -> Path:
         encode = json.JSONEncoder(ensure_ascii=False).encode
         batch: list[str] = []
         for record in synthetic_records(n_docs, seed):
+            if allowed is not None:
+                kept = [group for group in record["groups"] if group in allowed]
+                record["groups"] = kept or [EVERYONE]
             batch.append(encode(record))
             if len(batch) >= 5_000:
                 stream.write("\n".join(batch) + "\n")

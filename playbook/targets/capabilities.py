@@ -16,6 +16,11 @@ or fault hook, a log file).
 - `Logs`: the structured log records the target wrote (failures must be findable by trace id).
 - `History`: what a user can read back of the questions asked (query privacy).
 - `Contrast`: the same system in its other profile, for a side-by-side view (reference only).
+- `AsyncAnswers`: ask without a thread per request (an HTTP service, for the load generator).
+- `CorpusScaling`: the same system over a larger corpus (synthetic documents added to its own),
+  to measure how latency grows with the corpus (notebook 04).
+- `Serving`: the same system behind an HTTP server in a process of its own, so that load is
+  measured the way users meet it, not through the interpreter the load generator runs in.
 """
 
 from __future__ import annotations
@@ -268,6 +273,42 @@ class Contrast(Protocol):
         ...
 
 
+class AsyncClient(Protocol):
+    """Asking from an asyncio loop; made inside the loop that uses it, closed by it."""
+
+    async def ask(self, question: str, user: str | None = None) -> Answer:
+        """As `Target.ask`: never raises; timings carry `first_token` when the answer streams."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class AsyncAnswers(Protocol):
+    """A target that can be asked many questions at once from one asyncio loop."""
+
+    def client(self, concurrency: int) -> AsyncClient:
+        """A client for at most `concurrency` requests in flight; call inside the running loop."""
+        ...
+
+
+class CorpusScaling(Protocol):
+    """The same system over its own documents plus synthetic ones, in either profile."""
+
+    profiles: tuple[str, ...]  # the target specs it can build, the target's own first
+
+    def open(self, documents: int, spec: str, workdir: Path) -> Target:
+        """A target over about `documents` documents in all; the caller closes it."""
+        ...
+
+
+class Serving(Protocol):
+    """An in-process system served over HTTP from its own process."""
+
+    def open(self, workdir: Path) -> Target:
+        """A target for the served copy; closing it stops the server."""
+        ...
+
+
 # ---- asking a target for one -------------------------------------------------------------------
 
 # What an engagement must declare before a team's own system offers each capability.
@@ -283,6 +324,11 @@ HOW_TO_OFFER: dict[str, str] = {
     "(field 'target.logs')",
     "History": "the target offers no history the playbook can read",
     "Contrast": "only the reference system has another profile to compare with",
+    "AsyncAnswers": "the target is asked from a pool of threads (no asynchronous client)",
+    "Serving": "the target is measured as it is given (a service, or a callable in process)",
+    "CorpusScaling": "the playbook cannot give a team's own system a larger corpus: measure it "
+    "on a copy loaded with production-size data, or state the size in the latency-budget "
+    "decision's production_documents",
 }
 
 

@@ -20,6 +20,7 @@ from playbook.sources import DataSource, location_file
 from playbook.targets.base import Answer
 from playbook.targets.capabilities import (
     Contrast,
+    CorpusScaling,
     DataPipeline,
     DataVersion,
     DocumentLineage,
@@ -31,6 +32,7 @@ from playbook.targets.capabilities import (
     Logs,
     PipelineRun,
     Quarantined,
+    Serving,
 )
 from playbook.targets.spec import REFERENCE_PROFILES
 
@@ -182,6 +184,10 @@ class ReferenceTarget:
             return ReferencePipeline(self.settings, self.spec)
         if kind is Contrast:
             return ReferenceContrast(self)
+        if kind is CorpusScaling:
+            return ReferenceScaling(self)
+        if kind is Serving:
+            return ReferenceServing(self)
         offers = {
             IngestHistory: SystemHistory,
             FaultInjection: ReferenceFaults,
@@ -436,6 +442,192 @@ class ReferenceContrast:
     def open(self, workdir: Path) -> ReferenceTarget:
         base = self._target
         return ReferenceTarget(base.engagement, self.profile, Path(workdir), {}, **base._options)
+
+
+class ReferenceScaling:
+    """The reference system over its engagement's documents plus synthetic ones: what latency
+    does when the corpus grows to its production size."""
+
+    SOURCE = "synthetic"
+
+    def __init__(self, target: ReferenceTarget) -> None:
+        self._target = target
+        other = ReferenceContrast(target)
+        self.profiles = (target.spec, other.label)
+
+    def open(self, documents: int, spec: str, workdir: Path) -> ReferenceTarget:
+        from playbook.errors import PlaybookError
+        from playbook.reference.synthetic import write_synthetic_corpus
+        from playbook.sources import DataSource
+
+        if spec not in self.profiles:
+            raise PlaybookError(f"corpus scaling: {spec!r} is not one of {self.profiles}")
+        base = self._target
+        workdir = Path(workdir)
+        own = base.system.store.document_count()
+        extra = max(0, documents - own)
+        folder = workdir / f"{self.SOURCE}-{extra}"
+        if not (folder / "records.jsonl").is_file():
+            write_synthetic_corpus(folder, extra, groups=base.settings.users.known_groups)
+        sources = [*base.engagement.data_sources]
+        if extra:
+            sources.append(DataSource(name=self.SOURCE, path=str(folder), format="json"))
+        scaled = base.engagement.model_copy(update={"data_sources": sources})
+        profile = spec.removeprefix("reference:")
+        switches = base.switches if spec == base.spec else {}
+        return ReferenceTarget(
+            scaled, profile, workdir / f"{profile}-{documents}", switches, **base._options
+        )
+
+
+class ReferenceServing:
+    """The reference system behind `playbook serve`, in its own process, on 127.0.0.1.
+
+    An in-process system shares the interpreter with the load generator: a target that keeps
+    the CPU busy (the prototype's scan) would delay the generator's schedule and the
+    measurement would blame the generator. Served, the system queues requests as a deployed
+    one does, and the generator keeps its schedule.
+    """
+
+    START_S = 120.0  # building and ingesting a large corpus before the first answer
+
+    def __init__(self, target: ReferenceTarget) -> None:
+        self._target = target
+
+    def open(self, workdir: Path) -> ServedTarget:
+        import os
+        import subprocess
+        import sys
+
+        import yaml
+
+        from playbook.atomic import write_text_atomic
+        from playbook.engagement import HttpAuth, HttpResponseMap
+        from playbook.engagement import HttpTarget as HttpTargetConfig
+        from playbook.loopback import listen
+        from playbook.targets.http import HttpTarget
+
+        base = self._target
+        engagement = base.engagement
+        folder = Path(workdir) / "served"
+        folder.mkdir(parents=True, exist_ok=True)
+        served = {
+            "name": f"{engagement.name}-served",
+            "target": {"spec": base.spec, "switches": dict(base.switches)},
+            "data_sources": [
+                source.model_dump(mode="json") for source in engagement.resolved_sources()
+            ],
+            "decisions": str(engagement.decisions_path),
+        }
+        if engagement.users:
+            served["users"] = str(engagement.resolve(engagement.users))
+        write_text_atomic(folder / "engagement.yaml", yaml.safe_dump(served, sort_keys=False))
+        probe = listen("127.0.0.1", 0)
+        port = probe.getsockname()[1]
+        probe.close()
+        log = (folder / "serve.log").open("wb")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "playbook.cli",
+                "serve",
+                str(folder),
+                "--profile",
+                base.profile,
+                "--port",
+                str(port),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process, self.START_S, folder / "serve.log")
+        except BaseException:
+            _stop(process)
+            log.close()
+            raise
+        # the served copy's users are the engagement's: their tokens go to the HTTP target
+        # through variables of this process only, never written anywhere
+        variables = {}
+        for user in base.settings.users.users:
+            if user.token:
+                variable = f"PLAYBOOK_SERVED_TOKEN_{len(variables)}"
+                os.environ[variable] = user.token
+                variables[user.id] = variable
+        config = HttpTargetConfig(
+            request={"question": "{question}"},
+            response=HttpResponseMap(
+                answer="answer", sources="sources[*].id", status="status", trace_id="trace_id"
+            ),
+            auth=HttpAuth(token_env=variables) if variables else None,
+            timeout_s=60,
+        )
+        http = HttpTarget(f"{url}/v1/ask", config)
+        return ServedTarget(http, process, log, list(variables.values()))
+
+
+class ServedTarget:
+    """An HTTP target whose server this process started; closing it stops the server."""
+
+    def __init__(self, http: Any, process: Any, log: Any, variables: list[str]) -> None:
+        self._http = http
+        self._process = process
+        self._log = log
+        self._variables = variables
+        self.spec = http.spec
+
+    def ask(self, question: str, user: str | None = None) -> Answer:
+        return self._http.ask(question, user)
+
+    def capability(self, kind: type) -> Any:
+        return self._http.capability(kind)
+
+    def missing_capability(self, kind: type) -> str:
+        return self._http.missing_capability(kind)
+
+    def close(self) -> None:
+        import os
+
+        self._http.close()
+        _stop(self._process)
+        self._log.close()
+        for variable in self._variables:
+            os.environ.pop(variable, None)
+
+
+def _wait_healthy(url: str, process: Any, seconds: float, log: Path) -> None:
+    import httpx
+
+    from playbook.errors import PlaybookError
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(encoding="utf-8", errors="replace")[-400:]
+            raise PlaybookError(f"the served reference system stopped at start: {tail}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0, trust_env=False).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise PlaybookError(f"the served reference system did not answer on {url} in {seconds:g} s")
+
+
+def _stop(process: Any) -> None:
+    import signal
+    import subprocess
+
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 def serve_engagement(

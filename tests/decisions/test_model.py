@@ -12,7 +12,8 @@ def test_demo_decisions_expose_the_values_later_notebooks_test(demo: Decisions):
     assert demo.system == "Northwind Mutual support assistant"
     assert demo.latency_budget.p95_ms == 2500
     assert demo.latency_budget.stages == {"retrieval": 300, "generation": 1800}
-    assert demo.latency_budget.time_to_first_token_ms is None
+    assert demo.latency_budget.time_to_first_token_ms == 1000
+    assert demo.latency_budget.peak_rps == 4 and demo.latency_budget.production_documents == 10_000
     assert (demo.freshness.warn_after_hours, demo.freshness.error_after_hours) == (24, 72)
     assert demo.update_cadence.cadence_hours == 24
     assert demo.failure_policy.target_graceful_share == 0.99

@@ -1,0 +1,108 @@
+"""Each latency check on both sides, from measurements built by hand."""
+
+from __future__ import annotations
+
+from playbook.decisions.model import LatencyBudget
+from playbook.gaps import latency
+from playbook.gaps.latency import RepeatMix, Scaling, ScalingPoint, Sweep
+from playbook.gaps.latency.experiment import RepeatAsk
+from playbook.load import LoadRun, Sample
+
+BUDGET = LatencyBudget(
+    p95_ms=2500,
+    retrieval_ms=300,
+    generation_ms=1800,
+    time_to_first_token_ms=1000,
+    peak_rps=4,
+    capacity_headroom=1.5,
+    max_error_rate=0.01,
+)
+
+
+def run(
+    seconds: float,
+    count: int = 40,
+    rate: float = 4,
+    status: str = "ok",
+    stages: dict | None = None,
+    first: float | None = None,
+    lag: float = 0.0,
+) -> LoadRun:
+    samples = tuple(
+        Sample(n * 0.25, n * 0.25 + lag, n * 0.25 + seconds, status, dict(stages or {}), first)
+        for n in range(count)
+    )
+    return LoadRun(rate, "poisson", count, samples, count / rate, 0.2)
+
+
+def test_p95_and_p99_pass_within_the_budget_and_fail_over_it():
+    assert latency.check_p95(run(1.0), BUDGET, "x").status == "pass"
+    assert latency.check_p95(run(3.0), BUDGET, "x").status == "fail"
+    assert latency.check_p99(run(4.0), BUDGET, "x").status == "pass"  # default p99: 2 x p95
+    assert latency.check_p99(run(6.0), BUDGET, "x").status == "fail"
+
+
+def test_a_run_the_generator_could_not_keep_up_with_is_an_error_never_a_verdict():
+    late = run(0.1, lag=0.5)
+    for check in (latency.check_p95(late, BUDGET, "x"), latency.check_errors(late, BUDGET)):
+        assert check.status == "error" and "generator fell behind" in check.detail
+    empty = LoadRun(4, "poisson", 0, (), 0.0, 0.0, note="no golden question")
+    assert latency.check_p95(empty, BUDGET, "x").status == "error"
+
+
+def test_stages_are_held_to_their_own_budgets_and_skip_when_not_reported():
+    fast = run(0.5, stages={"retrieval": 0.1, "generation": 0.3})
+    slow = run(0.5, stages={"retrieval": 0.4, "generation": 0.3})
+    assert latency.check_stages(fast, BUDGET).status == "pass"
+    result = latency.check_stages(slow, BUDGET)
+    assert result.status == "fail" and "over budget: retrieval" in result.detail
+    blind = latency.check_stages(run(0.5, stages={"total": 0.5}), BUDGET)
+    assert blind.status == "skip" and "Server-Timing" in blind.detail
+
+
+def test_time_to_first_token_is_measured_where_answers_stream_and_skipped_elsewhere():
+    assert latency.check_first_token(run(2.0, first=0.4), BUDGET).status == "pass"
+    assert latency.check_first_token(run(2.0, first=1.5), BUDGET).status == "fail"
+    silent = latency.check_first_token(run(2.0), BUDGET)
+    assert silent.status == "skip" and "target.http.stream" in silent.detail
+
+
+def test_capacity_needs_the_peak_times_the_headroom():
+    held = Sweep((run(0.2, rate=2), run(0.2, rate=4), run(0.3, rate=6), run(0.4, rate=8)))
+    assert latency.check_capacity(held, BUDGET).status == "pass"
+    short = Sweep((run(0.2, rate=2), run(0.3, rate=4), run(3.0, rate=6)))
+    result = latency.check_capacity(short, BUDGET)
+    assert result.status == "fail" and result.observed == 4
+    assert latency.check_capacity(Sweep(()), BUDGET).status == "error"
+
+
+def test_errors_under_load_count_failed_requests_against_the_limit():
+    assert latency.check_errors(run(0.2), BUDGET).status == "pass"
+    assert latency.check_errors(run(0.2, status="error"), BUDGET).status == "fail"
+
+
+def test_corpus_scaling_passes_an_index_and_fails_a_scan():
+    def point(spec: str, documents: int, seconds: float) -> ScalingPoint:
+        return ScalingPoint(spec, documents, (seconds,) * 8, 0.1)
+
+    scaling = Scaling(
+        (
+            point("reference:production", 1_000, 0.002),
+            point("reference:production", 10_000, 0.006),
+            point("reference:prototype", 1_000, 0.05),
+            point("reference:prototype", 10_000, 0.5),
+        )
+    )
+    assert latency.check_corpus_scaling(scaling, "reference:production", BUDGET).status == "pass"
+    scan = latency.check_corpus_scaling(scaling, "reference:prototype", BUDGET)
+    assert scan.status == "fail" and scan.observed == 10.0
+    missing = Scaling((), "cannot scale a team's own system")
+    assert latency.check_corpus_scaling(missing, "http://x", BUDGET).status == "skip"
+
+
+def test_repeats_answered_from_a_cache_pass_and_repeats_at_full_cost_fail():
+    cached = RepeatMix(tuple(RepeatAsk("q", "u", 0.05, 0.001) for _ in range(6)), "log")
+    uncached = RepeatMix(tuple(RepeatAsk("q", "u", 0.05, 0.049) for _ in range(6)), "log")
+    assert latency.check_repeat_cache(cached).status == "pass"
+    assert latency.check_repeat_cache(uncached).status == "fail"
+    assert latency.check_repeat_cache(RepeatMix((), "log")).status == "error"
