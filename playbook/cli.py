@@ -307,6 +307,136 @@ def serve(folder: Path | None, profile: str, host: str, port: int) -> None:
     serve_engagement(load_engagement(folder or DEMO_TEMPLATE), profile, host=host, port=port)
 
 
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option("--users", type=int, help="Simulated users in all (default: load.users).")
+@click.option("--spawn-rate", type=float, help="Users started per second (load.spawn_rate).")
+@click.option("--time", "run_time", type=float, help="Seconds the load runs (load.run_time_s).")
+@click.option("--workers", type=int, help="Locust worker processes here, 0: one (load.workers).")
+@click.option("--host", help="Base URL of the target, e.g. http://10.0.0.5:8080.")
+@click.option(
+    "--locustfile-only",
+    is_flag=True,
+    help="Write load/locustfile.py and print how to run it on several machines.",
+)
+def load(folder, users, spawn_rate, run_time, workers, host, locustfile_only) -> None:
+    """Drive the target with Locust (the scale-out path of notebook 04): writes
+    DIR/load/locustfile.py, runs it headless and records its statistics in DIR/load/.
+    Exit 0 when every request succeeded, 1 when some failed or the run is not valid."""
+    import os
+    import tempfile
+    from datetime import UTC, datetime
+
+    from playbook.atomic import write_json_atomic, write_text_atomic
+    from playbook.load import SUMMARY_COLUMNS
+    from playbook.runner import new_run_id
+    from playbook.scaleout import (
+        LOCUSTFILE,
+        check_reachable,
+        distributed_commands,
+        missing_tokens,
+        normalise_host,
+        read_locust_failures,
+        reference_tokens,
+        run_locust,
+        write_locustfile,
+    )
+
+    console = Console(soft_wrap=True)
+    engagement = load_engagement(_engagement_folder(folder, console))
+    engagement = engagement.with_overrides(
+        load__users=users,
+        load__spawn_rate=spawn_rate,
+        load__run_time_s=run_time,
+        load__workers=workers,
+    )
+    settings = engagement.load
+    chosen_host = normalise_host(host) if host else None
+    out = engagement.folder / "load"
+    locustfile = out / LOCUSTFILE
+    plan = write_locustfile(engagement, locustfile)
+    base = chosen_host or plan.host
+    serve_first = (
+        f": start the reference system first: playbook serve {engagement.folder} "
+        f"--profile {plan.spec.split(':', 1)[1]}"
+        if plan.kind == "reference"
+        else ""
+    )
+    console.print(f"Wrote {locustfile} ({len(plan.questions)} golden questions, {plan.spec})")
+    if locustfile_only:
+        master, worker = distributed_commands(locustfile, base, settings)
+        console.print("Run it on several machines (copy the file to each):", markup=False)
+        console.print(f"  master:      {master}", markup=False)
+        console.print(f"  each worker: {worker}", markup=False)
+        if plan.token_variables:
+            what = "token from the users file" if plan.kind == "reference" else "API token"
+            console.print(
+                f"  tokens: on every worker set {', '.join(plan.token_variables)} "
+                f"(each user's {what})",
+                markup=False,
+            )
+        if serve_first:
+            console.print(f"  {serve_first[2:]}", markup=False)
+        return
+    tokens = reference_tokens(engagement, plan)
+    unset = missing_tokens(plan, {**os.environ, **tokens})
+    if unset:
+        raise PlaybookError(
+            f"{engagement.file}: field 'target.http.auth.token_env': environment variable(s) "
+            f"{', '.join(unset)} not set (expected each user's API token in it)"
+        )
+    check_reachable(base, serve_first)
+    shown = f"{settings.workers} worker(s)" if settings.workers else "one process"
+    console.print(
+        f"Locust: {settings.users} users, {settings.spawn_rate:g}/s, {settings.run_time_s:g} s, "
+        f"{shown}, against {base}"
+    )
+    started = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="playbook-locust-") as scratch:
+        prefix = Path(scratch) / "run"
+        timeout = settings.run_time_s + 60 + (2 * 30 if settings.workers else 0)
+        rows = run_locust(locustfile, base, settings, prefix, timeout, env=tokens)
+        failures = read_locust_failures(prefix)
+        stats_text = Path(f"{prefix}_stats.csv").read_text(encoding="utf-8")
+    run_id = new_run_id(started)
+    stats_path = write_text_atomic(out / f"{run_id}-stats.csv", stats_text)
+    summary_path = write_json_atomic(
+        out / f"{run_id}-summary.json",
+        {
+            "engagement": engagement.name,
+            "target": plan.spec,
+            "host": base,
+            "started_at": started.isoformat(),
+            "settings": settings.model_dump(),
+            "rows": rows,
+            "failures": [{"reason": reason, "count": count} for reason, count in failures],
+        },
+    )
+    table = Table(title="Locust load")
+    table.add_column("measure")
+    for row in rows:
+        table.add_column(str(row["source"]), justify="right")
+    for column in SUMMARY_COLUMNS[1:]:
+        table.add_row(column, *(_load_cell(column, row[column]) for row in rows))
+    console.print(table)
+    for reason, count in failures[:8]:
+        console.print(f"  [red]{count:>6}[/red] {reason}", highlight=False)
+    console.print(f"Statistics: {stats_path}\nRows: {summary_path}")
+    ok = all(row["valid"] and not row["errors"] for row in rows)
+    sys.exit(0 if ok else 1)
+
+
+def _load_cell(column: str, value: object) -> str:
+    """One cell of the load table: rates as %, times to 0.1 ms, nothing measured as '-'."""
+    if value is None:
+        return "-"
+    if column == "error_rate":
+        return f"{value:.1%}"
+    if isinstance(value, float):
+        return f"{value:.1f}" if column.endswith("_ms") else f"{value:g}"
+    return str(value)
+
+
 @cli.group()
 def decisions() -> None:
     """Architecture decisions: compare several teams' decisions side by side."""

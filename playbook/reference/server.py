@@ -1,6 +1,7 @@
 """`playbook serve`: the reference system as an HTTP service on loopback, with bearer-token auth.
 
-Routes: `POST /v1/ask`, `GET /v1/history`, `GET /metrics` (Prometheus text), `GET /healthz`.
+Routes: `POST /v1/ask`, `POST /v1/ask/stream` (the same answer as Server-Sent Events),
+`GET /v1/history`, `GET /metrics` (Prometheus text), `GET /healthz`.
 
 Choices a client can rely on:
 
@@ -14,6 +15,10 @@ Choices a client can rely on:
   or unknown token is 401 `{"error": "unauthorised"}`; with it off, anyone is served and a caller
   without a known token is the anonymous user (None). `/healthz` and `/metrics` are open, as a
   load balancer and a Prometheus scraper expect.
+- `/v1/ask/stream` takes the same body and gives the same errors, as JSON before any event. Its
+  reply is `text/event-stream`: `token` events whose data is `{"text": "<a few words>"}`, then one
+  `done` event whose data is the document `/v1/ask` would return. The system answers in one step
+  (extractive), so the first token leaves after retrieval and extraction, as the answer does.
 - History is whatever `system.history(caller)` returns: the caller's own queries with the
   `user_history` switch on, everyone's without it.
 - Tokens are never logged: the access log has no headers, and the traceback of an unexpected error
@@ -26,13 +31,14 @@ import contextlib
 import dataclasses
 import json
 import logging
+import re
 import signal
 import tempfile
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +48,7 @@ import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -59,6 +65,16 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LOGGER_NAME = "playbook.serve"
 REDACTED = "[redacted]"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SSE_CONTENT_TYPE = "text/event-stream"
+WORDS_PER_TOKEN = 4  # words per `token` event of /v1/ask/stream
+_WORD_START = re.compile(r"(?<=\s)(?=\S)")
+STREAM_EXAMPLE = (  # what /v1/ask/stream sends, for the OpenAPI description
+    'event: token\ndata: {"text": "Every employee receives 25 "}\n\n'
+    'event: token\ndata: {"text": "days of annual leave."}\n\n'
+    'event: done\ndata: {"answer": "Every employee receives 25 days of annual leave.", '
+    '"sources": [{"id": "HB-001"}], "status": "ok", '
+    '"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "timings": {"retrieve": 0.002}}\n\n'
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -99,6 +115,14 @@ class AskResponse(BaseModel):
     timings: dict[str, float]
 
 
+class StreamToken(BaseModel):
+    """The data of a `token` event of `POST /v1/ask/stream`: the next words of the answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+
+
 class FieldProblem(BaseModel):
     """One field of a request that was refused, and why."""
 
@@ -129,6 +153,31 @@ class HistoryReply(BaseModel):
     """The reply of `GET /v1/history`."""
 
     entries: list[HistoryItem]
+
+
+def _stream_event_schema() -> dict[str, Any]:
+    """The schema of one event of `/v1/ask/stream` (Open API 3.1: `schema` describes an event)."""
+
+    def event(name: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["event", "data"],
+            "properties": {
+                "event": {"const": name},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": data,
+                },
+            },
+        }
+
+    return {
+        "oneOf": [
+            event("token", StreamToken.model_json_schema()),
+            event("done", {"$ref": "#/components/schemas/AskResponse"}),
+        ]
+    }
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -291,18 +340,15 @@ def create_app(system: ReferenceSystem) -> FastAPI:
 
     # The body is read by hand (its errors have the service's own shape): the schema says what
     # it must be, so clients and property-based tests know.
-    @app.post(
-        "/v1/ask",
-        response_model=AskResponse,
-        responses=_errors(400, 401, 413, 422, 500),
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": AskRequest.model_json_schema()}},
-            }
-        },
-    )
-    async def ask(request: Request, user: str | None = Depends(caller)) -> JSONResponse:
+    request_body = {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": AskRequest.model_json_schema()}},
+        }
+    }
+
+    async def answered(request: Request, user: str | None) -> tuple[AskResponse, dict[str, str]]:
+        """The reply to a request's question and its headers; bad input raises, as JSON."""
         question = _read_question(await request.body())
         answer = await run_in_threadpool(system.ask, question, user)
         trace_id = answer.trace_id or new_trace_id()
@@ -320,7 +366,46 @@ def create_app(system: ReferenceSystem) -> FastAPI:
         headers = {"X-Trace-Id": trace_id}
         if server_timing:
             headers["Server-Timing"] = server_timing
+        return reply, headers
+
+    @app.post(
+        "/v1/ask",
+        response_model=AskResponse,
+        responses=_errors(400, 401, 413, 422, 500),
+        openapi_extra=request_body,
+    )
+    async def ask(request: Request, user: str | None = Depends(caller)) -> JSONResponse:
+        """The system's answer to a question, as the caller may see it."""
+        reply, headers = await answered(request, user)
         return JSONResponse(reply.model_dump(), headers=headers)
+
+    @app.post(
+        "/v1/ask/stream",
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "Server-Sent Events: `token` events, then one `done` event",
+                "content": {
+                    SSE_CONTENT_TYPE: {"schema": _stream_event_schema(), "example": STREAM_EXAMPLE}
+                },
+            },
+            **_errors(400, 401, 413, 422, 500),
+        },
+        openapi_extra=request_body,
+    )
+    async def ask_stream(request: Request, user: str | None = Depends(caller)) -> StreamingResponse:
+        """The answer of `POST /v1/ask` as Server-Sent Events: `token` events whose data is
+        `{"text": "<chunk>"}` (the chunks joined are the answer), then one `done` event whose
+        data is the `AskResponse` document `/v1/ask` returns. Errors are JSON, before any event.
+        """
+        reply, headers = await answered(request, user)
+        # A plain StreamingResponse, not sse-starlette: the stream is a few events written at
+        # once, with no keep-alive pings or reconnection to manage.
+        return StreamingResponse(
+            answer_events(reply),
+            media_type=SSE_CONTENT_TYPE,
+            headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @app.get("/v1/history", response_model=HistoryReply, responses=_errors(401, 500))
     def history(user: str | None = Depends(caller)) -> JSONResponse:
@@ -338,6 +423,24 @@ def create_app(system: ReferenceSystem) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(InternalErrorGuard)
     return app
+
+
+def sse_event(name: str, data: Any) -> bytes:
+    """One Server-Sent Event: `data` as one line of JSON (newlines in strings are escaped)."""
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def word_groups(text: str, size: int = WORDS_PER_TOKEN) -> list[str]:
+    """`text` in pieces of `size` words (with the spaces after them) that join back to `text`."""
+    words = _WORD_START.split(text) if text else []
+    return ["".join(words[start : start + size]) for start in range(0, len(words), size)]
+
+
+async def answer_events(reply: AskResponse) -> AsyncIterator[bytes]:
+    """The event stream of one reply: its text in word groups, then the whole document."""
+    for chunk in word_groups(reply.answer):
+        yield sse_event("token", StreamToken(text=chunk).model_dump())
+    yield sse_event("done", reply.model_dump())
 
 
 def _read_question(body: bytes) -> str:

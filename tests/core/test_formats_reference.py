@@ -15,11 +15,13 @@ from playbook.engagement import (
     Gate,
     HttpAuth,
     HttpResponseMap,
+    HttpStream,
     HttpTarget,
+    LoadSettings,
     TargetConfig,
 )
 from playbook.golden import GoldenItem
-from playbook.sources import DataSource
+from playbook.sources import DataSource, SourceDefaults
 from playbook.users import UserEntry, UsersFile
 
 PAGE = (TEMPLATES_DIR / "formats.md").read_text(encoding="utf-8")
@@ -43,9 +45,12 @@ def test_every_field_of_every_file_is_on_the_reference_page():
         HttpTarget,
         HttpResponseMap,
         HttpAuth,
+        HttpStream,
+        LoadSettings,
         FaultProxySettings,
         Gate,
         DataSource,
+        SourceDefaults,
         UsersFile,
         UserEntry,
         GoldenItem,
