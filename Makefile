@@ -56,6 +56,7 @@ bench: setup corpus
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_run.py --template python-docs --jobs 2
 	$(BIN)/python benchmarks/bench_corpus.py
+	cd benchmarks && ../$(BIN)/python bench_http_client.py && ../$(BIN)/python bench_load.py
 	@test ! -f benchmarks/bench_reference.py || $(BIN)/python benchmarks/bench_reference.py
 
 lab: setup

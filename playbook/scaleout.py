@@ -488,7 +488,7 @@ import re
 
 import gevent
 import locust.stats
-from locust import HttpUser, constant_pacing, events, task
+from locust import FastHttpUser, constant_pacing, events, task
 from locust.runners import MasterRunner
 
 HOST = $host
@@ -625,20 +625,21 @@ def let_the_csv_writer_catch_up(**_kwargs):
     gevent.sleep(2 * locust.stats.CSV_STATS_INTERVAL_SEC)
 
 
-class GoldenQuestionUser(HttpUser):
+class GoldenQuestionUser(FastHttpUser):
     """Asks a random golden question as its user, one every WAIT_S seconds."""
 
     host = HOST
     # constant_pacing, not constant: a slowing target is not rewarded with fewer questions.
     wait_time = constant_pacing(WAIT_S)
-
-    def on_start(self):
-        self.client.headers.update(HEADERS)
+    # FastHttpUser (geventhttpclient), not HttpUser (requests): measured on a loopback API at
+    # 100 req/s, requests' own overhead read 5 ms at p50 where the API answered in 1 ms.
+    connection_timeout = TIMEOUT_S
+    network_timeout = TIMEOUT_S
 
     @task
     def ask(self):
         question, user = random.choice(QUESTIONS)
-        headers, params = {}, {}
+        headers, params = dict(HEADERS), {}
         token = token_for(user)
         if token:
             if AUTH_QUERY_PARAM:
@@ -650,7 +651,6 @@ class GoldenQuestionUser(HttpUser):
             json=render(REQUEST, question, user),
             headers=headers,
             params=params,
-            timeout=TIMEOUT_S,
             name=PATH.split("?")[0],
             catch_response=True,
         ) as response:

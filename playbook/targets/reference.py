@@ -502,7 +502,7 @@ class ReferenceServing:
         import yaml
 
         from playbook.atomic import write_text_atomic
-        from playbook.engagement import HttpAuth, HttpResponseMap
+        from playbook.engagement import HttpAuth, HttpResponseMap, HttpStream
         from playbook.engagement import HttpTarget as HttpTargetConfig
         from playbook.loopback import listen
         from playbook.targets.http import HttpTarget
@@ -564,6 +564,7 @@ class ReferenceServing:
             ),
             auth=HttpAuth(token_env=variables) if variables else None,
             timeout_s=60,
+            stream=HttpStream(),  # /v1/ask/stream: the first words are timed too
         )
         http = HttpTarget(f"{url}/v1/ask", config)
         return ServedTarget(http, process, log, list(variables.values()))
