@@ -14,6 +14,7 @@ from playbook.reference.server import MAX_BODY_BYTES
 from playbook.targets.base import Answer
 from playbook.targets.capabilities import AsyncAnswers, capability
 from playbook.targets.http import HttpTarget
+from tests.event_loops import run_in_own_loop
 
 from .conftest import GOLDEN, SALARY, TOKENS
 
@@ -125,7 +126,7 @@ def test_the_async_client_reads_the_same_streamed_answers(targets):
         finally:
             await client.aclose()
 
-    answers = asyncio.run(ask_all())
+    answers = run_in_own_loop(ask_all())
     assert {answer.sources for answer in answers} >= {("HB-001",), ("HB-003",), ()}
     for (question, user), answer in zip(ASKED, answers, strict=True):
         expected = plain.ask(question, user)

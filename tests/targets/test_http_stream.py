@@ -26,6 +26,7 @@ from playbook.loopback import listen
 from playbook.targets.base import Answer
 from playbook.targets.capabilities import AsyncAnswers, capability
 from playbook.targets.http import AsyncHttpClient, HttpTarget, env_proxy
+from tests.event_loops import run_in_own_loop
 
 TOKEN = "tok-stream-alice-5a9c"
 TOKEN_ENV = "PLAYBOOK_TEST_STREAM_TOKEN"
@@ -193,7 +194,7 @@ def ask(target: HttpTarget, via: str, question: str = "q", user: str | None = No
         finally:
             await client.aclose()
 
-    return asyncio.run(once())
+    return run_in_own_loop(once())
 
 
 VIA = pytest.mark.parametrize("via", ["sync", "async"])
@@ -337,7 +338,7 @@ def ask_many(target: HttpTarget, asked: list[str], concurrency: int) -> list[Ans
             await client.aclose()
             assert isinstance(client, AsyncHttpClient) and client.closed
 
-    return asyncio.run(run())
+    return run_in_own_loop(run())
 
 
 def test_many_concurrent_asks_from_one_loop_all_succeed_with_the_sync_mapping(
@@ -384,7 +385,7 @@ def test_the_async_client_maps_a_refusal_like_the_sync_client(base_url):
         finally:
             await client.aclose()
 
-    answered = asyncio.run(once())
+    answered = run_in_own_loop(once())
     assert (answered.status, answered.text, answered.error) == (
         synced.status,
         synced.text,
