@@ -139,8 +139,17 @@ class LoadRun:
         return list(seen)
 
     def ttft_ms(self, q: float = 95) -> float | None:
-        values = [t for sample in self.samples if (t := sample.ttft) is not None]
-        return percentile(values, q) * 1000.0 if values else None
+        """The q-th percentile of time to first token, None when nothing streamed. A request
+        that failed before its first token waited its whole latency for it: counting only the
+        answered ones would let a system that drops most requests pass."""
+        if not any(sample.first_token is not None for sample in self.samples):
+            return None
+        values = [
+            sample.latency if (ttft := sample.ttft) is None else ttft
+            for sample in self.samples
+            if sample.first_token is not None or sample.status in ERROR_STATUSES
+        ]
+        return percentile(values, q) * 1000.0
 
     def summary(self, source: str = "playbook") -> dict[str, object]:
         """One row of the load tables (Locust's runs fill the same columns)."""

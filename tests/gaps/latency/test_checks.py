@@ -106,3 +106,11 @@ def test_repeats_answered_from_a_cache_pass_and_repeats_at_full_cost_fail():
     assert latency.check_repeat_cache(cached).status == "pass"
     assert latency.check_repeat_cache(uncached).status == "fail"
     assert latency.check_repeat_cache(RepeatMix((), "log")).status == "error"
+
+
+def test_requests_that_failed_before_their_first_token_count_as_waiting_all_along():
+    answered = run(2.0, count=2, first=0.3).samples
+    dropped = run(8.0, count=38, status="error").samples
+    mixed = LoadRun(4, "poisson", 40, answered + dropped, 10.0, 0.2)
+    result = latency.check_first_token(mixed, BUDGET)
+    assert result.status == "fail" and result.observed == 8000.0
