@@ -1,19 +1,22 @@
 """The load generator against Locust on the same trivial loopback API, at the same rate
 (`make bench`): are notebook 04's percentiles the ones an established tool reads?
 
-Locust runs as a subprocess (users pacing themselves to the rate: Locust is a closed model with
-`constant_pacing`); the playbook's generator sends Poisson arrivals at that rate through the
-HTTP adapter's asyncio client. Both ask the same API for the same time. Numbers for the notes of
-an issue, never asserted in a test.
+Locust runs as a subprocess, its users started 1/rate apart and each pacing itself (Locust is a
+closed model; `constant_pacing` spreads the arrivals evenly); the playbook's generator sends the
+same evenly spaced arrivals through the HTTP adapter's asyncio client. Both ask the same API for
+the same time. Numbers for the notes of an issue, never asserted in a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -46,20 +49,65 @@ def engagement_for(folder: Path, url: str) -> Path:
     return folder
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(port: int, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.2)
+    sys.exit(f"playbook serve did not listen on {port} within {seconds:g} s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=100.0, help="requests a second")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="load `playbook serve --profile prototype` on the demo (answers in ~15 ms) instead "
+        "of a trivial API (~1 ms), where Locust's whole-millisecond percentiles weigh less",
+    )
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+    if args.reference:
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "playbook.cli",
+                "serve",
+                "--profile",
+                "prototype",
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tempfile.gettempdir(),
+        )
+        wait_until_up(port)
+    else:
+        server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
     try:
-        port = int(server.stdout.readline())  # type: ignore[union-attr]
+        if not args.reference:
+            port = int(server.stdout.readline())  # type: ignore[union-attr]
         url = f"http://127.0.0.1:{port}/v1/ask"
         with tempfile.TemporaryDirectory(prefix="bench-load-") as scratch:
             folder = engagement_for(Path(scratch) / "engagement", url)
             users = max(1, round(args.rate / 5))  # each user asks five times a second
+            # users started 1/rate apart, each pacing to rate/users: evenly spaced arrivals
             settings = LoadSettings(
-                users=users, spawn_rate=users, run_time_s=args.seconds, wait_s=users / args.rate
+                users=users,
+                spawn_rate=args.rate,
+                run_time_s=args.seconds,
+                wait_s=users / args.rate,
             )
             engagement = load_engagement(folder).model_copy(update={"load": settings})
             locustfile = write_locustfile(engagement, Path(scratch) / "locustfile.py")
@@ -76,8 +124,8 @@ def main() -> int:
         )
         requests = [Request(QUESTION)]
         run_open_load(target, requests, args.rate, 1.0, int(args.rate))  # warm-up
-        run = run_open_load(
-            target, requests, args.rate, args.seconds, int(args.rate * args.seconds) + 1
+        run = run_open_load(  # the same evenly spaced arrivals as Locust's paced users
+            target, requests, args.rate, args.seconds, int(args.rate * args.seconds), "fixed"
         )
         target.close()
         rows.append(run.summary())
