@@ -467,6 +467,71 @@ def compare(folders: tuple[Path, ...], show_all: bool) -> None:
     console.print(f"{int(frame['differs'].sum())} fields differ, {agreed} agree.")
 
 
+@cli.group()
+def baseline() -> None:
+    """The golden-set evaluation later runs are compared with (notebook 05)."""
+
+
+def _print_aggregates(
+    console: Console, aggregates: dict[str, float | None], counts: dict[str, int], k: int
+) -> None:
+    """An evaluation's aggregates as a table: metric, mean, questions measured."""
+    from playbook.evaluation import metric_label
+
+    table = Table(title=f"Golden-set evaluation (k={k})")
+    for column in ("metric", "mean", "questions"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for metric, mean in aggregates.items():
+        shown = "-" if mean is None else f"{mean:.3f}"
+        table.add_row(metric_label(metric, k), shown, str(counts[metric]))
+    console.print(table)
+
+
+@baseline.command("accept")
+@click.argument("location", metavar="[RUN]", required=False, type=click.Path(path_type=Path))
+def baseline_accept(location: Path | None) -> None:
+    """Accept a run's golden-set evaluation as the baseline.
+
+    RUN is a run folder, or an engagement folder meaning its latest run that has an
+    evaluation.json (default: ./demo-engagement)."""
+    from playbook.evaluation import accept_baseline, baseline_path, find_evaluated_run
+
+    engagement, run_dir = find_evaluated_run(location or DEMO_FOLDER)
+    accepted = accept_baseline(engagement, run_dir)
+    console = Console(soft_wrap=True)
+    console.print(
+        f"Accepted run {accepted.run_id} (evaluated {accepted.created_at or 'at an unknown time'}"
+        f", {len(accepted.questions)} questions, k={accepted.k}, target "
+        f"{accepted.target or '?'}) as the baseline: {baseline_path(engagement)}",
+        highlight=False,
+    )
+    _print_aggregates(console, accepted.aggregates, accepted.counts, accepted.k)
+
+
+@baseline.command("show")
+@click.argument("folder", metavar="[DIR]", required=False, type=click.Path(path_type=Path))
+def baseline_show(folder: Path | None) -> None:
+    """Show the accepted baseline: its run, dates and aggregates."""
+    from playbook.evaluation import baseline_path, load_baseline
+
+    folder = folder or DEMO_FOLDER
+    accepted = load_baseline(folder)
+    if accepted is None:
+        raise PlaybookError(
+            f"{baseline_path(folder)}: no baseline accepted yet (accept a run's evaluation with "
+            f"`playbook baseline accept {folder}`)"
+        )
+    console = Console(soft_wrap=True)
+    console.print(
+        f"Baseline: run {accepted.run_id}, evaluated {accepted.created_at or '?'}, accepted "
+        f"{accepted.accepted_at or '?'}, target {accepted.target or '?'}, "
+        f"{len(accepted.questions)} questions, k={accepted.k}, golden set "
+        f"{accepted.golden_hash[:19]}",
+        highlight=False,
+    )
+    _print_aggregates(console, accepted.aggregates, accepted.counts, accepted.k)
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit status 2."""
     try:

@@ -208,11 +208,32 @@ class TargetConfig(_Strict):
     logs: str | None = Field(
         default=None, description="a JSON-lines log file the target writes (trace ids, errors)"
     )
+    otlp_port: int | None = Field(
+        default=None,
+        ge=1024,
+        le=65535,
+        description="the loopback port of the playbook's OTLP/HTTP receiver: set the service's "
+        "OTEL_EXPORTER_OTLP_ENDPOINT to http://127.0.0.1:<port>",
+    )
+    traces: str | None = Field(
+        default=None, description="an OTLP/JSON trace file, or a folder of them, the target wrote"
+    )
+    metrics_url: str | None = Field(
+        default=None,
+        description="the target's Prometheus endpoint, e.g. http://127.0.0.1:8080/metrics",
+    )
 
-    @field_validator("logs")
+    @field_validator("logs", "traces")
     @classmethod
     def _logs_stay_inside(cls, value: str | None) -> str | None:
         return None if value is None else confined_path(value)
+
+    @field_validator("metrics_url")
+    @classmethod
+    def _metrics_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r}: expected an http(s) URL of a Prometheus endpoint")
+        return value
 
     @field_validator("ingest_hook", "fault_hook")
     @classmethod

@@ -273,6 +273,15 @@ class Observability(Decision):
     golden_regression_tolerance: float = Field(
         default=0.05, ge=0.0, le=1.0, description="tolerated golden-set score drop"
     )
+    min_hit_rate: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="quality floor: gold document cited (hit@5)"
+    )
+    min_answer_f1: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="quality floor: answer token F1 vs reference"
+    )
+    min_refusal_correctness: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="quality floor: unanswerable questions refused"
+    )
 
 
 class Ownership(Decision):

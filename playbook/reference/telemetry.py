@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -10,13 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Span, Status, StatusCode
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 SERVICE = "reference-assistant"
+SERVICE_NAME = "playbook-reference"  # the resource's service.name, as exported spans carry it
+OTLP_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 MAX_LOG_ENTRIES = 10_000  # the in-memory tail; the file, when given, keeps everything
 
@@ -25,7 +29,10 @@ class Telemetry:
     """Per-system observability: a local tracer provider, a private metrics registry, logs.
 
     With `structured` off there are no spans and no metrics, and log entries are plain lines
-    without trace ids: what a prototype prints.
+    without trace ids: what a prototype prints. With it on, spans are also exported over OTLP/HTTP
+    when the environment names an endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT` or
+    `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, read as the SDK's exporter reads them), in batches,
+    flushed when the system closes.
     """
 
     def __init__(self, structured: bool, log_path: Path | None = None) -> None:
@@ -38,8 +45,12 @@ class Telemetry:
         self.registry = CollectorRegistry()
         if structured:
             # a local provider: the global one can be set once per process (a notebook kernel)
-            self._provider = TracerProvider()
+            self._provider = TracerProvider(
+                resource=Resource.create({"service.name": SERVICE_NAME})
+            )
             self._provider.add_span_processor(SimpleSpanProcessor(self._exporter))
+            if any(os.environ.get(name, "").strip() for name in OTLP_ENDPOINT_VARIABLES):
+                self._provider.add_span_processor(_otlp_processor())
             self.tracer = self._provider.get_tracer("playbook.reference")
             self.requests = Counter(
                 "reference_requests", "Answers by status", ["status"], registry=self.registry
@@ -131,9 +142,16 @@ class Telemetry:
                     stream.write(line + "\n")
 
     def close(self) -> None:
-        """Shut the local tracer provider down."""
+        """Shut the local tracer provider down (an OTLP exporter sends what it holds first)."""
         if self._provider is not None:
             self._provider.shutdown()
+
+
+def _otlp_processor() -> BatchSpanProcessor:
+    """A batch processor exporting over OTLP/HTTP to the endpoint the environment names."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return BatchSpanProcessor(OTLPSpanExporter())
 
 
 def mark_error(span: Span | None, error_type: str) -> None:

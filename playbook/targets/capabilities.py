@@ -21,6 +21,9 @@ or fault hook, a log file).
   to measure how latency grows with the corpus (notebook 04).
 - `Serving`: the same system behind an HTTP server in a process of its own, so that load is
   measured the way users meet it, not through the interpreter the load generator runs in.
+- `Spans`: the trace spans the target emitted (a local tracer provider, the playbook's OTLP
+  receiver, or OTLP/JSON files the engagement names).
+- `Metrics`: the target's Prometheus exposition, scraped on demand.
 """
 
 from __future__ import annotations
@@ -309,6 +312,41 @@ class Serving(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SpanRecord:
+    """One finished span, whatever emitted it (OTLP protobuf or JSON, or the SDK in process)."""
+
+    trace_id: str  # 32 hex digits
+    span_id: str  # 16 hex digits
+    parent_id: str | None
+    name: str
+    start_ns: int
+    end_ns: int
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    status: str = "unset"  # "unset", "ok" or "error"
+    service: str = ""  # the resource's service.name
+
+    @property
+    def seconds(self) -> float:
+        return (self.end_ns - self.start_ns) / 1e9
+
+
+class Spans(Protocol):
+    """The spans a target has emitted since it started (or since `clear`)."""
+
+    def spans(self) -> list[SpanRecord]: ...
+
+    def clear(self) -> None: ...
+
+
+class Metrics(Protocol):
+    """The target's metrics in the Prometheus text exposition format."""
+
+    def scrape(self) -> str:
+        """The exposition now (raises OSError when the endpoint cannot be read)."""
+        ...
+
+
 # ---- asking a target for one -------------------------------------------------------------------
 
 # What an engagement must declare before a team's own system offers each capability.
@@ -325,6 +363,11 @@ HOW_TO_OFFER: dict[str, str] = {
     "History": "the target offers no history the playbook can read",
     "Contrast": "only the reference system has another profile to compare with",
     "AsyncAnswers": "the target is asked from a pool of threads (no asynchronous client)",
+    "Spans": "no traces to read: point the service's OTEL_EXPORTER_OTLP_ENDPOINT at the "
+    "playbook's receiver (engagement field 'target.otlp_port'), or name OTLP/JSON trace files "
+    "in 'target.traces'",
+    "Metrics": "no metrics endpoint: name the service's Prometheus URL in engagement.yaml "
+    "(field 'target.metrics_url')",
     "Serving": "the target is measured as it is given (a service, or a callable in process)",
     "CorpusScaling": "the playbook cannot give a team's own system a larger corpus: measure it "
     "on a copy loaded with production-size data, or state the size in the latency-budget "

@@ -3,15 +3,22 @@
 An HTTP service or a Python callable is a black box until the engagement says more: an ingest
 hook (`target.ingest_hook`) makes its pipeline drillable, a log file (`target.logs`) makes its
 failures traceable, a fault proxy (`target.fault_proxy`, HTTP) or a fault hook
-(`target.fault_hook`, Python) lets faults reach its upstream calls. Both adapters build these
+(`target.fault_hook`, Python) lets faults reach its upstream calls, an OTLP receiver
+(`target.otlp_port`) or trace files (`target.traces`) give its spans. Both adapters build these
 here, from the engagement, so no gap module needs to know how.
+
+The OTLP receiver starts the first time the spans are asked for (ask before the questions whose
+spans you want: an exporter's spans sent before it listens are lost) and is stopped by `close`,
+which the adapter calls when the target closes. Trace files are read again at every call.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,10 +33,13 @@ from playbook.targets.capabilities import (
     IngestStep,
     Logs,
     PipelineRun,
+    SpanRecord,
+    Spans,
 )
 
 if TYPE_CHECKING:
     from playbook.engagement import Engagement
+    from playbook.otlp import OtlpReceiver
     from playbook.targets.base import Target
 
 MAX_LOG_BYTES = 5 * 1024 * 1024
@@ -42,13 +52,17 @@ class Declared:
     def __init__(self, engagement: Engagement | None, target: Target) -> None:
         self.engagement = engagement
         self.target = target
+        self._receiver: OtlpReceiver | None = None
+        self._stop_receiver: weakref.finalize | None = None
+        self._lock = threading.Lock()
 
     @property
     def config(self) -> Any:
         return self.engagement.target if self.engagement is not None else None
 
     def capability(self, kind: type) -> Any:
-        """The pipeline (ingest hook) and the logs (log file), when declared."""
+        """The pipeline (ingest hook), the logs (log file) and the spans (OTLP receiver, else
+        trace files), when declared."""
         config = self.config
         if config is None:
             return None
@@ -56,7 +70,31 @@ class Declared:
             return HookPipeline(self.engagement, self.target)  # type: ignore[arg-type]
         if kind is Logs and config.logs:
             return LogFile(self.engagement.resolve(config.logs))  # type: ignore[union-attr]
+        if kind is Spans and config.otlp_port:
+            return self.receiver(config.otlp_port)
+        if kind is Spans and config.traces:
+            return TraceFiles(self.engagement.resolve(config.traces))  # type: ignore[union-attr]
         return None
+
+    def receiver(self, port: int) -> OtlpReceiver:
+        """The OTLP receiver on `port`, started on first use and stopped by `close`."""
+        from playbook.otlp import OtlpReceiver
+
+        with self._lock:
+            if self._receiver is None:
+                receiver = OtlpReceiver(port).start()
+                self._receiver = receiver
+                # stopped by close(); also if the target is dropped without closing it
+                self._stop_receiver = weakref.finalize(self, receiver.stop)
+            return self._receiver
+
+    def close(self) -> None:
+        """Stop the OTLP receiver, if one was started."""
+        with self._lock:
+            if self._stop_receiver is not None:
+                self._stop_receiver()
+            self._receiver = None
+            self._stop_receiver = None
 
     def missing(self, kind: type) -> str:
         """Why the target does not offer `kind`, naming the engagement field that would."""
@@ -77,6 +115,31 @@ class Declared:
                 "through: set target.fault_hook (python:module:callable) in engagement.yaml"
             )
         return f"{self.target.spec}: {HOW_TO_OFFER.get(kind.__name__, kind.__name__)}"
+
+
+class TraceFiles:
+    """Spans read from the OTLP/JSON files the engagement names (`target.traces`), at each call.
+
+    `clear` remembers the spans seen so far and leaves them out of later calls: the files are the
+    team's, never changed here.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.source = str(self.path)
+        self._seen: set[tuple[str, str]] = set()
+
+    def spans(self) -> list[SpanRecord]:
+        from playbook.otlp import read_trace_files
+
+        spans = read_trace_files(self.path, field="target.traces")
+        return [span for span in spans if (span.trace_id, span.span_id) not in self._seen]
+
+    def clear(self) -> None:
+        from playbook.otlp import read_trace_files
+
+        spans = read_trace_files(self.path, field="target.traces")
+        self._seen |= {(span.trace_id, span.span_id) for span in spans}
 
 
 class LogFile:

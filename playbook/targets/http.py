@@ -610,7 +610,9 @@ class HttpTarget:
 
     It offers an asyncio client (`AsyncAnswers`, for the load generator) and what its engagement
     declares: faults through the fault proxy (`target.fault_proxy`, started on first use and
-    stopped on close), the pipeline through the ingest hook, and the logs of `target.logs`.
+    stopped on close), the pipeline through the ingest hook, the logs of `target.logs`, and the
+    spans its service exports to the OTLP receiver of `target.otlp_port` (also stopped on close)
+    or writes to `target.traces`.
     """
 
     def __init__(
@@ -690,11 +692,12 @@ class HttpTarget:
         return self._declared.missing(kind)
 
     def close(self) -> None:
-        """Close the connection pool and stop the fault proxy this target started."""
+        """Close the connection pool; stop the fault proxy and OTLP receiver it started."""
         self._client.close()
         if self._proxy is not None:
             self._proxy.stop()
             self._proxy = None
+        self._declared.close()
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ from playbook.targets.capabilities import (
     PipelineRun,
     Quarantined,
     Serving,
+    SpanRecord,
+    Spans,
 )
 from playbook.targets.spec import REFERENCE_PROFILES
 
@@ -193,6 +195,7 @@ class ReferenceTarget:
             FaultInjection: ReferenceFaults,
             Logs: ReferenceLogs,
             History: ReferenceQueries,
+            Spans: ReferenceSpans,
         }
         offer = offers.get(kind)
         return offer(self.system) if offer is not None else None
@@ -415,6 +418,27 @@ class ReferenceLogs:
 
     def entries(self) -> list[dict[str, Any]]:
         return [entry for entry in self._system.logs if isinstance(entry, dict)]
+
+
+class ReferenceSpans:
+    """The spans of the reference system's local tracer provider, as SpanRecords.
+
+    Offered in both profiles: with telemetry off the system emits no spans and `spans()` is
+    empty, which is the finding (the target is not instrumented), not a capability missing.
+    """
+
+    source = "the reference system's tracer provider"
+
+    def __init__(self, system: ReferenceSystem) -> None:
+        self._system = system
+
+    def spans(self) -> list[SpanRecord]:
+        from playbook.otlp import spans_from_sdk
+
+        return spans_from_sdk(self._system.spans())
+
+    def clear(self) -> None:
+        self._system.telemetry.clear_spans()
 
 
 class ReferenceQueries:
