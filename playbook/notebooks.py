@@ -61,7 +61,13 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
     NotebookInfo(
         "04_latency", "latency", "Latency", _MEASURED_AFTER, "playbook.gaps.latency", alone=True
     ),
-    NotebookInfo("05_observability", "observability", "Observability", _MEASURED_AFTER),
+    NotebookInfo(
+        "05_observability",
+        "observability",
+        "Observability",
+        _MEASURED_AFTER,
+        "playbook.gaps.observability",
+    ),
     NotebookInfo("06_security_access", "security", "Security and access", _MEASURED_AFTER),
     NotebookInfo(
         "07_definition_of_done",

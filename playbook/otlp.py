@@ -496,6 +496,11 @@ class OtlpReceiver:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def source(self) -> str:
+        """Where the spans come from, as a check's detail names it."""
+        return f"the OTLP receiver at {self.url}"
+
+    @property
     def traces_url(self) -> str:
         """The traces endpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or an exporter's endpoint)."""
         return self.url + TRACES_PATH

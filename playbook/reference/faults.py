@@ -41,6 +41,28 @@ class StageTimeout(UpstreamError):
     """A stage did not finish within its budget (or a hung upstream gave up on its own)."""
 
 
+# The failure mode an answer's error stands for, as the failure-policy decision names them; the
+# `type` label of the errors counter, so an alert rule per decided mode reads its own series.
+_MODES_BY_ERROR = {
+    "StageTimeout": "timeout",
+    "RateLimited": "rate_limit",
+    "ServerError": "server_error",
+}
+
+
+def failure_mode(error: str) -> str:
+    """`timeout`, `rate_limit`, `server_error`, `malformed_output`, `nonsense_output`, or the
+    error's own type for anything else (an `Answer.error` reads `Type: message`)."""
+    kind, _, message = error.partition(":")
+    if kind == "OutputRejected":
+        return (
+            "malformed_output"
+            if "malformed" in message or "no text" in message
+            else ("nonsense_output")
+        )
+    return _MODES_BY_ERROR.get(kind, kind or "error")
+
+
 def strike(fault: Fault, cancel: threading.Event, request: int) -> None:
     """Act out a fault that delays or fails the call; returns for the faults that alter output.
 

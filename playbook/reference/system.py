@@ -25,7 +25,7 @@ from playbook.reference.answering import (
     output_problem,
     relevance,
 )
-from playbook.reference.faults import strike
+from playbook.reference.faults import failure_mode, strike
 from playbook.reference.ingest import IngestReport, run_ingest
 from playbook.reference.llm import chat
 from playbook.reference.parsed_files import ParsedFileCache
@@ -333,6 +333,8 @@ class ReferenceSystem:
             )
         except Exception as exc:
             return self._stage_failure(exc, question, (), timings, started)
+        if not retrieval.passages:
+            self.telemetry.count_empty_retrieval()
         judged = relevance(question, retrieval)
         if not judged.answerable:
             return finish(REFUSAL_TEXT, (), "refused", None)
@@ -473,6 +475,8 @@ class ReferenceSystem:
 
     def _record(self, question: str, user: str | None, answer: Answer, cached: bool) -> None:
         self.telemetry.count_request(answer.status)
+        if answer.error and answer.error != "not authorised":
+            self.telemetry.count_error(failure_mode(answer.error))
         if answer.error != "not authorised":
             entry = HistoryEntry(
                 user,

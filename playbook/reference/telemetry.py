@@ -71,6 +71,17 @@ class Telemetry:
             self.cache_hits = Counter(
                 "reference_cache_hits", "Answers served from the cache", registry=self.registry
             )
+            self.errors = Counter(
+                "reference_errors",
+                "Failed or degraded answers by failure mode",
+                ["type"],
+                registry=self.registry,
+            )
+            self.empty_retrievals = Counter(
+                "reference_empty_retrievals",
+                "Questions for which retrieval found no passage",
+                registry=self.registry,
+            )
 
     @contextmanager
     def span(self, name: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Span | None]:
@@ -116,6 +127,16 @@ class Telemetry:
         """Count one upstream call of a stage."""
         if self.structured:
             self.upstream.labels(stage=stage).inc()
+
+    def count_error(self, failure_mode: str) -> None:
+        """Count one failed or degraded answer by its failure mode."""
+        if self.structured:
+            self.errors.labels(type=failure_mode).inc()
+
+    def count_empty_retrieval(self) -> None:
+        """Count one question for which retrieval found nothing."""
+        if self.structured:
+            self.empty_retrievals.inc()
 
     def count_cache_hit(self) -> None:
         """Count one answer served from the cache."""

@@ -32,6 +32,7 @@ from playbook.targets.capabilities import (
     IngestHistory,
     IngestStep,
     Logs,
+    Metrics,
     PipelineRun,
     SpanRecord,
     Spans,
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from playbook.targets.base import Target
 
 MAX_LOG_BYTES = 5 * 1024 * 1024
+MAX_METRICS_BYTES = 16 * 1024 * 1024
+METRICS_TIMEOUT_S = 5.0
 HOOK_COUNTS = ("read", "added", "changed", "deleted", "unchanged", "quarantined")
 
 
@@ -70,6 +73,8 @@ class Declared:
             return HookPipeline(self.engagement, self.target)  # type: ignore[arg-type]
         if kind is Logs and config.logs:
             return LogFile(self.engagement.resolve(config.logs))  # type: ignore[union-attr]
+        if kind is Metrics and config.metrics_url:
+            return MetricsEndpoint(config.metrics_url)
         if kind is Spans and config.otlp_port:
             return self.receiver(config.otlp_port)
         if kind is Spans and config.traces:
@@ -115,6 +120,27 @@ class Declared:
                 "through: set target.fault_hook (python:module:callable) in engagement.yaml"
             )
         return f"{self.target.spec}: {HOW_TO_OFFER.get(kind.__name__, kind.__name__)}"
+
+
+class MetricsEndpoint:
+    """The Prometheus endpoint the engagement names (`target.metrics_url`), read over HTTP."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.source = url
+
+    def scrape(self) -> str:
+        import httpx
+
+        try:
+            reply = httpx.get(self.url, timeout=METRICS_TIMEOUT_S, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise OSError(f"{self.url}: {type(exc).__name__}: {exc}") from None
+        if reply.status_code != 200:
+            raise OSError(f"{self.url}: answered {reply.status_code}, expected 200")
+        if len(reply.content) > MAX_METRICS_BYTES:
+            raise OSError(f"{self.url}: exposition over {MAX_METRICS_BYTES:,} bytes")
+        return reply.text
 
 
 class TraceFiles:

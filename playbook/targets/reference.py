@@ -30,6 +30,7 @@ from playbook.targets.capabilities import (
     IngestHistory,
     IngestStep,
     Logs,
+    Metrics,
     PipelineRun,
     Quarantined,
     Serving,
@@ -196,6 +197,7 @@ class ReferenceTarget:
             Logs: ReferenceLogs,
             History: ReferenceQueries,
             Spans: ReferenceSpans,
+            Metrics: ReferenceMetrics,
         }
         offer = offers.get(kind)
         return offer(self.system) if offer is not None else None
@@ -439,6 +441,21 @@ class ReferenceSpans:
 
     def clear(self) -> None:
         self._system.telemetry.clear_spans()
+
+
+class ReferenceMetrics:
+    """The reference system's Prometheus registry, as its `/metrics` endpoint serves it.
+
+    Offered in both profiles: with telemetry off the exposition is empty, which is the finding.
+    """
+
+    source = "the reference system's metrics registry"
+
+    def __init__(self, system: ReferenceSystem) -> None:
+        self._system = system
+
+    def scrape(self) -> str:
+        return self._system.metrics_text()
 
 
 class ReferenceQueries:

@@ -35,6 +35,13 @@ VERDICTS = {
     "data.lineage",
     "failure.hostile_inputs",
     "failure.unanswerable_refused",
+    "observability.log_completeness",
+    "observability.quality_floor",
+}
+UNDECLARED_TELEMETRY = {  # no spans, no metrics endpoint declared
+    "observability.trace_coverage": "target.otlp_port",
+    "observability.metrics_exposed": "target.metrics_url",
+    "observability.alert_rules": "target.metrics_url",
 }
 NO_FAULT_ROUTE = {
     "failure.graceful_degradation",
@@ -94,7 +101,7 @@ def run(root: Path):
     return result, checks
 
 
-def test_the_black_box_route_gives_verdicts_and_an_incomplete_gate(client_world, monkeypatch):
+def test_the_black_box_route_gives_verdicts_and_skips_only_what_it_hides(client_world, monkeypatch):
     monkeypatch.setenv("ACME_KEY_ANA", "key-ana-5f1e2c")
     monkeypatch.setenv("ACME_KEY_ELI", "key-eli-09ab77")
     result, checks = run(client_world)
@@ -110,9 +117,16 @@ def test_the_black_box_route_gives_verdicts_and_an_incomplete_gate(client_world,
     assert "target.fault_proxy" in checks["failure.graceful_degradation"].detail
     assert checks["failure.hostile_inputs"].status == "pass"
     assert checks["data.lineage"].status == "warn", checks["data.lineage"].detail
+    for check_id, field in UNDECLARED_TELEMETRY.items():
+        assert checks[check_id].status == "skip" and field in checks[check_id].detail
+    # the service logs its failures only: an answer a user reports cannot be found in the log
+    assert checks["observability.log_completeness"].status == "fail"
+    assert "0 of 8 answers found in the logs" in checks["observability.log_completeness"].detail
     card = result.scorecard
-    assert card.gate == "incomplete" and result.exit_code == 1
-    assert {"scope", "decisions", "data", "failure"} <= {area.area for area in card.measured}
+    assert card.gate == "fail" and result.exit_code == 1  # measured shortfall, security unmeasured
+    assert "security" in card.unmeasured
+    measured = {area.area for area in card.measured}
+    assert {"scope", "decisions", "data", "failure", "latency", "observability"} <= measured
 
 
 def test_a_service_that_refuses_every_key_stops_the_run_after_00(client_world, monkeypatch):
