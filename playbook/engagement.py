@@ -151,6 +151,30 @@ class HttpStream(_Strict):
         return value
 
 
+class HttpHistoryConfig(_Strict):
+    """Where a user reads back their questions, so query privacy can be tested over HTTP."""
+
+    url: str = Field(
+        min_length=1,
+        description="a URL or a path on target.spec's host; {user} stands for the user whose "
+        "history is asked for (then another user's is asked for too)",
+    )
+    method: Literal["GET", "POST"] = Field(default="GET", description="GET or POST")
+    entries: str = Field(default="entries", description="JMESPath to the list of entries")
+    question: str = Field(default="question", description="JMESPath to an entry's question")
+    answer: str | None = Field(default="answer", description="JMESPath to an entry's answer")
+
+    @field_validator("entries", "question", "answer")
+    @classmethod
+    def _jmespath(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                jmespath.compile(value)
+            except JMESPathError:
+                raise ValueError(f"cannot read path {value!r} (expected a JMESPath)") from None
+        return value
+
+
 class HttpTarget(_Strict):
     """Field mapping and limits for a team's own HTTP API, so it can be measured without code."""
 
@@ -170,6 +194,25 @@ class HttpTarget(_Strict):
         default=None,
         description="ask for a streamed answer, to measure time to first token ({} for defaults)",
     )
+    history: HttpHistoryConfig | None = Field(
+        default=None, description="the endpoint a user reads their question history from"
+    )
+    protected: list[str] = Field(
+        default_factory=list,
+        description="more endpoints that must refuse callers without valid credentials, as "
+        "'METHOD path-or-URL' (e.g. 'GET /v1/admin/documents')",
+    )
+
+    @field_validator("protected")
+    @classmethod
+    def _endpoints(cls, values: list[str]) -> list[str]:
+        for value in values:
+            method, _, where = value.strip().partition(" ")
+            if method.upper() not in ("GET", "POST", "PUT", "PATCH", "DELETE") or not where.strip():
+                raise ValueError(
+                    f"{value!r}: expected 'METHOD path-or-URL', e.g. 'GET /v1/admin/documents'"
+                )
+        return values
 
 
 class FaultProxySettings(_Strict):
@@ -208,6 +251,11 @@ class TargetConfig(_Strict):
     logs: str | None = Field(
         default=None, description="a JSON-lines log file the target writes (trace ids, errors)"
     )
+    access_hook: str | None = Field(
+        default=None,
+        description="python:module:callable(user, groups) that sets a user's access groups in the "
+        "target (to test that a revocation takes effect)",
+    )
     otlp_port: int | None = Field(
         default=None,
         ge=1024,
@@ -235,7 +283,7 @@ class TargetConfig(_Strict):
             raise ValueError(f"{value!r}: expected an http(s) URL of a Prometheus endpoint")
         return value
 
-    @field_validator("ingest_hook", "fault_hook")
+    @field_validator("ingest_hook", "fault_hook", "access_hook")
     @classmethod
     def _python_callable(cls, value: str | None) -> str | None:
         if value is not None and parse_spec(value).kind != "python":
@@ -274,6 +322,34 @@ class LoadSettings(_Strict):
     )
 
 
+class SecuritySettings(_Strict):
+    """Probe files notebook 06 adds to the probes it builds from the engagement's documents."""
+
+    probes: str | None = Field(
+        default=None,
+        description="JSON Lines of access probes: doc_id, groups, fact, question",
+    )
+    pii_questions: str | None = Field(
+        default=None,
+        description="JSON Lines of questions carrying synthetic personal data: id, user, "
+        "question, pii (a list of {type, value})",
+    )
+    injection_probes: str | None = Field(
+        default=None,
+        description="JSON Lines of direct prompt injections: id, user, prompt, success_marker",
+    )
+    poisoned: str | None = Field(
+        default=None,
+        description="a folder of Markdown documents carrying indirect injections, each with a "
+        "'canary' in its front matter",
+    )
+
+    @field_validator("probes", "pii_questions", "injection_probes", "poisoned")
+    @classmethod
+    def _inside(cls, value: str | None) -> str | None:
+        return None if value is None else confined_path(value)
+
+
 class Engagement(_Strict):
     """A validated engagement.yaml, with paths resolved against its folder."""
 
@@ -304,6 +380,9 @@ class Engagement(_Strict):
         default_factory=LoadSettings, description="how `playbook load` runs Locust"
     )
     gate: Gate = Field(default_factory=Gate, description="what the run must reach to pass")
+    security: SecuritySettings = Field(
+        default_factory=SecuritySettings, description="probe files for notebook 06"
+    )
     notebooks: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-notebook settings, e.g. {'02': {upstream_drop: x}}"
     )

@@ -68,7 +68,13 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         _MEASURED_AFTER,
         "playbook.gaps.observability",
     ),
-    NotebookInfo("06_security_access", "security", "Security and access", _MEASURED_AFTER),
+    NotebookInfo(
+        "06_security_access",
+        "security",
+        "Security and access",
+        _MEASURED_AFTER,
+        "playbook.gaps.security",
+    ),
     NotebookInfo(
         "07_definition_of_done",
         "done",

@@ -2,84 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-import re
-import threading
 from collections.abc import Iterable
 
-ENTITIES = (
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "IP_ADDRESS",
-    "US_SSN",
-    "UK_NHS",
-    "KNOWN_PERSON",
-)
-MIN_SCORE = 0.3  # presidio scores phone numbers at 0.4 without context words
-_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")  # presidio rejects well-known sample SSNs; we do not
+from playbook.pii import ENTITIES, MIN_SCORE, PiiFinder
+
+__all__ = ["ENTITIES", "MIN_SCORE", "Redactor"]
 
 
 class Redactor:
-    """Replaces personal data in text with `<ENTITY>` placeholders.
-
-    Built lazily on first use (presidio takes about a second to import). Names cannot be found
-    without an NLP model, so the names of the directory's users are matched as a deny list.
-    """
+    """Replaces personal data in text with `<ENTITY>` placeholders (see `playbook.pii`); the
+    names of the directory's users are matched as a deny list."""
 
     def __init__(self, person_names: Iterable[str] = ()) -> None:
-        self._names = sorted({name.strip() for name in person_names if name and name.strip()})
-        self._analyzer = None
-        self._lock = threading.Lock()
-
-    def _build(self):  # noqa: ANN202 - presidio types stay private to this module
-        from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import NoOpNlpEngine
-        from presidio_analyzer.predefined_recognizers import EmailRecognizer
-
-        class OfflineEmailRecognizer(EmailRecognizer):
-            """The stock recognizer asks tldextract, which downloads the suffix list."""
-
-            def validate_result(self, pattern_text: str) -> bool:
-                domain = pattern_text.rpartition("@")[2]
-                return "." in domain and not domain.endswith(".")
-
-        nlp = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "noop"}])
-        registry = RecognizerRegistry(supported_languages=["en"])
-        loader_log = logging.getLogger("presidio-analyzer")
-        level = loader_log.level
-        loader_log.setLevel(logging.ERROR)  # one warning per recognizer of another language
-        try:
-            registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp)
-        finally:
-            loader_log.setLevel(level)
-        registry.remove_recognizer("EmailRecognizer")
-        registry.add_recognizer(OfflineEmailRecognizer())
-        if self._names:
-            registry.add_recognizer(
-                PatternRecognizer(supported_entity="KNOWN_PERSON", deny_list=self._names)
-            )
-        return AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
+        self._finder = PiiFinder(person_names)
 
     def redact(self, text: str) -> str:
         """`text` with every recognised personal datum replaced by `<ENTITY>`."""
         if not text:
             return text
-        with self._lock:
-            if self._analyzer is None:
-                self._analyzer = self._build()
-            analyzer = self._analyzer
-        results = analyzer.analyze(text, language="en", entities=list(ENTITIES))
-        spans = [(r.start, r.end, r.entity_type) for r in results if r.score >= MIN_SCORE]
-        spans += [(m.start(), m.end(), "US_SSN") for m in _SSN.finditer(text)]
         redacted = []
         cursor = 0
-        for start, end, entity in sorted(spans, key=lambda span: (span[0], -span[1])):
-            if start < cursor:
+        for finding in self._finder.find(text):
+            if finding.start < cursor:
                 continue  # overlapping findings: the earliest, longest one already covers it
-            redacted.append(text[cursor:start])
-            redacted.append(f"<{entity}>")
-            cursor = end
+            redacted.append(text[cursor : finding.start])
+            redacted.append(f"<{finding.entity}>")
+            cursor = finding.end
         redacted.append(text[cursor:])
         return "".join(redacted)

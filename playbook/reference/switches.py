@@ -32,6 +32,8 @@ SWITCH_HELP: dict[str, str] = {
     "user_history": "keeps each user's question history private instead of one shared list",
     "log_redaction": "replaces personal data (emails, phone numbers, card numbers, names of known "
     "users) in logged queries",
+    "injection_defence": "treats retrieved text as content, never instructions: drops invisible "
+    "characters and sentences addressed to the assistant from passages before generation",
     "telemetry": "emits OpenTelemetry spans, Prometheus metrics and structured JSON logs with "
     "trace ids instead of print-style lines",
 }
@@ -53,6 +55,7 @@ class Hardening:
     access_filter: bool = False
     user_history: bool = False
     log_redaction: bool = False
+    injection_defence: bool = False
     telemetry: bool = False
 
     @classmethod

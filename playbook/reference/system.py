@@ -27,6 +27,7 @@ from playbook.reference.answering import (
 )
 from playbook.reference.faults import failure_mode, strike
 from playbook.reference.ingest import IngestReport, run_ingest
+from playbook.reference.injection import defended
 from playbook.reference.llm import chat
 from playbook.reference.parsed_files import ParsedFileCache
 from playbook.reference.redaction import Redactor
@@ -230,6 +231,18 @@ class ReferenceSystem:
         """Prometheus text of the system's private registry ('' with telemetry off)."""
         return self.telemetry.metrics_text()
 
+    def set_user_groups(self, user_id: str, groups: Sequence[str]) -> None:
+        """Give `user_id` exactly `groups` from the next question on, as an identity provider's
+        change would (the cache is keyed by groups, so no earlier answer is served)."""
+        with self._lock:
+            self.users = replace(
+                self.users,
+                users=tuple(
+                    replace(user, groups=tuple(groups)) if user.id == user_id else user
+                    for user in self.users.users
+                ),
+            )
+
     def authenticate(self, token: str) -> str | None:
         """The id of the user holding `token`, or None."""
         user = self.users.by_token(token)
@@ -339,6 +352,10 @@ class ReferenceSystem:
         if not judged.answerable:
             return finish(REFUSAL_TEXT, (), "refused", None)
         passages = retrieval.passages
+        if self.hardening.injection_defence:
+            passages = defended(passages)
+            if not passages:
+                return finish(REFUSAL_TEXT, (), "refused", None)
         weights = {term: retrieval.idf(term) for term in term_set(question)}
 
         def generate() -> object:

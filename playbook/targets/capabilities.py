@@ -24,6 +24,8 @@ or fault hook, a log file).
 - `Spans`: the trace spans the target emitted (a local tracer provider, the playbook's OTLP
   receiver, or OTLP/JSON files the engagement names).
 - `Metrics`: the target's Prometheus exposition, scraped on demand.
+- `AuthProbe`: requests without a valid credential to every endpoint the engagement names.
+- `AccessAdmin`: set a user's groups (and undo it), to see a revocation take effect.
 """
 
 from __future__ import annotations
@@ -245,6 +247,10 @@ class Logs(Protocol):
         """The records, oldest first; lines that are not JSON objects are left out."""
         ...
 
+    def lines(self) -> list[str]:
+        """Every line as written, JSON or not (what a reader of the log storage sees)."""
+        ...
+
 
 @dataclass(frozen=True)
 class HistoryItem:
@@ -263,6 +269,41 @@ class History(Protocol):
 
     def history(self, user: str | None) -> list[HistoryItem]:
         """The entries `user` is shown (their own, or more when queries are not private)."""
+        ...
+
+
+@dataclass(frozen=True)
+class AuthAttempt:
+    """One request made with a missing, wrong or malformed credential, and what came back."""
+
+    endpoint: str  # "POST http://host/v1/ask"
+    credential: str  # "none", "wrong" or "malformed"
+    status: int | None  # the HTTP status; None when the request failed
+    body: str  # the reply's text (clipped), to look for data in
+    error: str = ""  # why there was no reply
+
+
+class AuthProbe(Protocol):
+    """Requests to every endpoint the engagement names, without a valid credential."""
+
+    def endpoints(self) -> list[str]:
+        """The endpoints it probes, as `METHOD url`."""
+        ...
+
+    def attempt(self, endpoint: str, credential: str) -> AuthAttempt:
+        """One request to `endpoint` with `credential`: `none`, `wrong` or `malformed`."""
+        ...
+
+
+class AccessAdmin(Protocol):
+    """Changes to who may read what, to see that a revocation takes effect at once."""
+
+    def set_groups(self, user: str, groups: frozenset[str]) -> None:
+        """Give `user` exactly `groups` (the everyone-group aside) from the next question on."""
+        ...
+
+    def restore(self) -> None:
+        """Undo every change made through `set_groups`."""
         ...
 
 
@@ -366,6 +407,12 @@ HOW_TO_OFFER: dict[str, str] = {
     "Spans": "no traces to read: point the service's OTEL_EXPORTER_OTLP_ENDPOINT at the "
     "playbook's receiver (engagement field 'target.otlp_port'), or name OTLP/JSON trace files "
     "in 'target.traces'",
+    "AuthProbe": "no endpoint to probe without credentials: an HTTP target is probed on "
+    "target.spec (and target.http.history, target.http.protected); a Python callable has no "
+    "credentials (serve it over HTTP to test them)",
+    "AccessAdmin": "the playbook cannot change the target's group memberships: name a function "
+    "that sets a user's groups in engagement.yaml (field 'target.access_hook', "
+    "python:module:function called with user and groups)",
     "Metrics": "no metrics endpoint: name the service's Prometheus URL in engagement.yaml "
     "(field 'target.metrics_url')",
     "Serving": "the target is measured as it is given (a service, or a callable in process)",

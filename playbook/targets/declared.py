@@ -27,6 +27,7 @@ from playbook.sources import DataSource
 from playbook.targets.base import Answer
 from playbook.targets.capabilities import (
     HOW_TO_OFFER,
+    AccessAdmin,
     DataPipeline,
     FaultInjection,
     IngestHistory,
@@ -73,6 +74,8 @@ class Declared:
             return HookPipeline(self.engagement, self.target)  # type: ignore[arg-type]
         if kind is Logs and config.logs:
             return LogFile(self.engagement.resolve(config.logs))  # type: ignore[union-attr]
+        if kind is AccessAdmin and config.access_hook:
+            return HookAccessAdmin(self.engagement)  # type: ignore[arg-type]
         if kind is Metrics and config.metrics_url:
             return MetricsEndpoint(config.metrics_url)
         if kind is Spans and config.otlp_port:
@@ -120,6 +123,34 @@ class Declared:
                 "through: set target.fault_hook (python:module:callable) in engagement.yaml"
             )
         return f"{self.target.spec}: {HOW_TO_OFFER.get(kind.__name__, kind.__name__)}"
+
+
+class HookAccessAdmin:
+    """A team's identity change, through its access hook: `hook(user, groups)` gives `user`
+    exactly `groups`; `restore` gives every changed user back the groups of the users file."""
+
+    def __init__(self, engagement: Engagement) -> None:
+        from playbook.targets.python_callable import load_callable
+        from playbook.users import UserDirectory
+
+        self._hook = load_callable(engagement.target.access_hook or "", engagement.folder)
+        self._directory = (
+            UserDirectory.load(engagement.resolve(engagement.users))
+            if engagement.users
+            else UserDirectory()
+        )
+        self._changed: set[str] = set()
+
+    def set_groups(self, user: str, groups: frozenset[str]) -> None:
+        self._changed.add(user)
+        self._hook(user, sorted(groups))
+
+    def restore(self) -> None:
+        for user_id in sorted(self._changed):
+            user = self._directory.get(user_id)
+            if user is not None:
+                self._hook(user_id, sorted(user.groups))
+        self._changed.clear()
 
 
 class MetricsEndpoint:
@@ -178,9 +209,12 @@ class LogFile:
     def entries(self) -> list[dict[str, Any]]:
         return read_json_lines(self.path)
 
+    def lines(self) -> list[str]:
+        return tail_lines(self.path)
 
-def read_json_lines(path: Path, max_bytes: int = MAX_LOG_BYTES) -> list[dict[str, Any]]:
-    """The JSON objects of a JSON-lines log (its last `max_bytes`); other lines are skipped."""
+
+def tail_lines(path: Path, max_bytes: int = MAX_LOG_BYTES) -> list[str]:
+    """The lines of a log file's last `max_bytes` (none when it cannot be read)."""
     try:
         with Path(path).open("rb") as stream:
             stream.seek(0, 2)
@@ -189,8 +223,13 @@ def read_json_lines(path: Path, max_bytes: int = MAX_LOG_BYTES) -> list[dict[str
             data = stream.read().decode("utf-8", errors="replace")
     except OSError:
         return []
+    return data.splitlines()
+
+
+def read_json_lines(path: Path, max_bytes: int = MAX_LOG_BYTES) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON-lines log (its last `max_bytes`); other lines are skipped."""
     entries = []
-    for line in data.splitlines():
+    for line in tail_lines(path, max_bytes):
         try:
             entry = json.loads(line)
         except ValueError:

@@ -59,8 +59,9 @@ from playbook.engagement import HttpTarget as HttpTargetConfig
 from playbook.errors import PlaybookError
 from playbook.faultproxy import FaultProxy
 from playbook.targets.base import ANSWER_STATUSES, Answer, AnswerStatus
-from playbook.targets.capabilities import AsyncAnswers, FaultInjection
+from playbook.targets.capabilities import AsyncAnswers, AuthProbe, FaultInjection, History
 from playbook.targets.declared import Declared
+from playbook.targets.http_access import HttpAuthProbe, HttpHistory
 from playbook.targets.proxied_faults import ProxyFaults
 from playbook.targets.spec import parse_spec
 
@@ -253,6 +254,18 @@ class HttpMapping:
             )
         return token
 
+    def credentials(self, user: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        """The headers (this mapping's and the credential) and query parameters that make a
+        request as `user`."""
+        headers, params = dict(self.headers), {}
+        token, auth = self.token(user), self.config.auth
+        if token is not None and auth is not None:
+            if auth.query_param:
+                params[auth.query_param] = token
+            else:
+                headers[auth.header] = f"{auth.scheme} {token}" if auth.scheme else token
+        return headers, params
+
     def refused_credentials(self, status: int, user: str | None, token: str | None) -> str:
         """What to check when the target answers 401 or 403: never the token, always where it
         was sent and which variable it came from."""
@@ -329,16 +342,7 @@ class Exchange:
         self.user = user
         self.token = mapping.token(user)
         self.url = mapping.stream_url or mapping.url
-        self.headers = dict(mapping.headers)
-        self.params: dict[str, str] = {}
-        auth = mapping.config.auth
-        if self.token is not None and auth is not None:
-            if auth.query_param:
-                self.params[auth.query_param] = self.token
-            else:
-                self.headers[auth.header] = (
-                    f"{auth.scheme} {self.token}" if auth.scheme else self.token
-                )
+        self.headers, self.params = mapping.credentials(user)
         self.content = _json_bytes(render_request(mapping.config.request, question, user))
         self.status: int | None = None
         self.reason = ""
@@ -681,6 +685,10 @@ class HttpTarget:
         """An asyncio client; faults through the declared fault proxy; the rest as declared."""
         if kind is AsyncAnswers:
             return AsyncAsking(self.mapping)
+        if kind is AuthProbe:
+            return HttpAuthProbe(self.mapping, self._client)
+        if kind is History and self.config.history is not None:
+            return HttpHistory(self.mapping, self._client, self.config.history)
         if kind is FaultInjection:
             settings = self._declared.config.fault_proxy if self._declared.config else None
             if settings is None:

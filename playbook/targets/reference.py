@@ -7,6 +7,7 @@ switches, and stage budgets taken from the latency-budget decision).
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import threading
@@ -19,6 +20,7 @@ from playbook.faults import STAGE_ONLY, Fault, FaultPlan
 from playbook.sources import DataSource, location_file
 from playbook.targets.base import Answer
 from playbook.targets.capabilities import (
+    AccessAdmin,
     Contrast,
     CorpusScaling,
     DataPipeline,
@@ -38,6 +40,7 @@ from playbook.targets.capabilities import (
     Spans,
 )
 from playbook.targets.spec import REFERENCE_PROFILES
+from playbook.users import EVERYONE
 
 if TYPE_CHECKING:
     from playbook.engagement import Engagement
@@ -198,6 +201,7 @@ class ReferenceTarget:
             History: ReferenceQueries,
             Spans: ReferenceSpans,
             Metrics: ReferenceMetrics,
+            AccessAdmin: ReferenceAccessAdmin,
         }
         offer = offers.get(kind)
         return offer(self.system) if offer is not None else None
@@ -421,6 +425,12 @@ class ReferenceLogs:
     def entries(self) -> list[dict[str, Any]]:
         return [entry for entry in self._system.logs if isinstance(entry, dict)]
 
+    def lines(self) -> list[str]:
+        return [
+            entry if isinstance(entry, str) else json.dumps(entry, ensure_ascii=False, default=str)
+            for entry in self._system.logs
+        ]
+
 
 class ReferenceSpans:
     """The spans of the reference system's local tracer provider, as SpanRecords.
@@ -456,6 +466,20 @@ class ReferenceMetrics:
 
     def scrape(self) -> str:
         return self._system.metrics_text()
+
+
+class ReferenceAccessAdmin:
+    """Group memberships changed in the running system, as its identity provider would."""
+
+    def __init__(self, system: ReferenceSystem) -> None:
+        self._system = system
+        self._original = system.users
+
+    def set_groups(self, user: str, groups: frozenset[str]) -> None:
+        self._system.set_user_groups(user, sorted(groups - {EVERYONE}))
+
+    def restore(self) -> None:
+        self._system.users = self._original
 
 
 class ReferenceQueries:
@@ -543,7 +567,7 @@ class ReferenceServing:
         import yaml
 
         from playbook.atomic import write_text_atomic
-        from playbook.engagement import HttpAuth, HttpResponseMap, HttpStream
+        from playbook.engagement import HttpAuth, HttpHistoryConfig, HttpResponseMap, HttpStream
         from playbook.engagement import HttpTarget as HttpTargetConfig
         from playbook.loopback import listen
         from playbook.targets.http import HttpTarget
@@ -606,6 +630,7 @@ class ReferenceServing:
             auth=HttpAuth(token_env=variables) if variables else None,
             timeout_s=60,
             stream=HttpStream(),  # /v1/ask/stream: the first words are timed too
+            history=HttpHistoryConfig(url="/v1/history", entries="entries"),
         )
         http = HttpTarget(f"{url}/v1/ask", config)
         return ServedTarget(http, process, log, list(variables.values()))

@@ -1,0 +1,133 @@
+"""What notebook 06 measures, in one pass: the probes built from the engagement's documents, then
+each attack in turn (document access, query privacy, authentication, personal data, prompt
+injection, revocation), every one through the target's answers and the capabilities it offers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from playbook.gaps.security.access import AccessRun, run_access
+from playbook.gaps.security.auth import AuthRun, run_auth
+from playbook.gaps.security.injection import (
+    InjectionRun,
+    built_attacks,
+    load_injection_probes,
+    run_injection,
+)
+from playbook.gaps.security.pii import PiiRun, generated_questions, load_pii_questions, run_pii
+from playbook.gaps.security.privacy import PrivacyRun, run_privacy
+from playbook.gaps.security.probes import (
+    AccessProbe,
+    Document,
+    build_probes,
+    engagement_documents,
+    load_probe_file,
+)
+from playbook.gaps.security.revocation import RevocationRun, run_revocation
+from playbook.golden import GoldenItem
+from playbook.sources.reading import read_sources
+from playbook.sources.records import scalar_text
+from playbook.targets.base import Target
+from playbook.users import User, UserDirectory
+
+if TYPE_CHECKING:
+    from playbook.engagement import DepthBudget, Engagement
+
+
+@dataclass
+class SecurityRun:
+    target: str
+    users: list[User]
+    documents: list[Document]
+    probes: list[AccessProbe]
+    access: AccessRun
+    privacy: PrivacyRun
+    auth: AuthRun
+    pii: PiiRun
+    injection: InjectionRun
+    revocation: RevocationRun
+    problems: list[str] = field(default_factory=list)  # files that could not be read
+
+    @property
+    def restricted(self) -> list[Document]:
+        return [document for document in self.documents if document.restricted]
+
+    @property
+    def telltales(self) -> set[str]:
+        """What a reply given without credentials must not hold: restricted ids and facts."""
+        found = {document.id for document in self.restricted}
+        return found | {fact for probe in self.probes for fact in probe.facts}
+
+
+def engagement_users(engagement: Engagement) -> list[User]:
+    if not engagement.users:
+        return []
+    return list(UserDirectory.load(engagement.resolve(engagement.users)).users)
+
+
+def single_document_files(engagement: Engagement) -> dict[str, Path]:
+    """Document id -> the file that holds only that document (the ones a deletion can remove)."""
+    records, _ = read_sources(engagement.resolved_sources())
+    per_file: dict[str, list[str]] = {}
+    for record in records:
+        doc_id = scalar_text(record.fields.get("id")) or record.fallback_id
+        per_file.setdefault(record.path, []).append(doc_id)
+    return {ids[0]: Path(path) for path, ids in per_file.items() if len(ids) == 1 and ids[0]}
+
+
+def security_probes(engagement: Engagement, documents: list[Document]) -> list[AccessProbe]:
+    """Probes built from the documents, then the engagement's probe file's (which it may add)."""
+    probes = build_probes(documents)
+    settings = engagement.security
+    if settings.probes:
+        known = {document.id: document for document in documents}
+        extra = load_probe_file(engagement.resolve(settings.probes), known)
+        have = {probe.doc_id for probe in probes}
+        probes += [probe for probe in extra if probe.doc_id not in have]
+    return probes
+
+
+def run_security(
+    target: Target,
+    engagement: Engagement,
+    items: list[GoldenItem],
+    budget: DepthBudget,
+    workdir: Path,
+) -> SecurityRun:
+    users = engagement_users(engagement)
+    documents, problems = engagement_documents(engagement)
+    probes = security_probes(engagement, documents)
+    access = run_access(target, probes, users, budget.requests)
+    topic = next((item.question for item in items if item.answerable), "How do I get help?")
+    privacy = run_privacy(target, users, probes, topic, salt=engagement.name)
+    telltales = {document.id for document in documents if document.restricted}
+    telltales |= {fact for probe in probes for fact in probe.facts}
+    auth = run_auth(target, workdir, telltales)
+    settings = engagement.security
+    if settings.pii_questions:
+        pii_file = engagement.resolve(settings.pii_questions)
+        pii_questions, origin = load_pii_questions(pii_file), str(settings.pii_questions)
+    else:
+        pii_questions, origin = generated_questions(items, users), "generated from the golden set"
+    pii = run_pii(target, pii_questions, users, origin)
+    attacks = built_attacks(probes, users)
+    if settings.injection_probes:
+        attacks = load_injection_probes(engagement.resolve(settings.injection_probes)) + attacks
+    poisoned = engagement.resolve(settings.poisoned) if settings.poisoned else None
+    injection = run_injection(target, attacks, poisoned, workdir, users, salt=engagement.name)
+    revocation = run_revocation(target, probes, users, single_document_files(engagement), workdir)
+    return SecurityRun(
+        target=target.spec,
+        users=users,
+        documents=documents,
+        probes=probes,
+        access=access,
+        privacy=privacy,
+        auth=auth,
+        pii=pii,
+        injection=injection,
+        revocation=revocation,
+        problems=list(problems),
+    )
