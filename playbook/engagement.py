@@ -45,6 +45,12 @@ class DepthBudget:
     seconds: float  # wall time per load phase, at most
     corpus_sizes: tuple[int, ...]  # synthetic corpus sizes for scaling measurements
 
+    @property
+    def probe_seconds(self) -> float:
+        """Wall time a series of probe questions may take before it stops early (a slow target
+        gets fewer questions, and the check says how many)."""
+        return self.seconds * 10
+
 
 DEPTH_BUDGETS: dict[str, DepthBudget] = {
     "quick": DepthBudget(questions=20, requests=60, seconds=3.0, corpus_sizes=(1_000, 10_000)),

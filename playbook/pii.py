@@ -50,7 +50,8 @@ class PiiFinder:
             if self._analyzer is None:
                 self._analyzer = self._build()
             analyzer = self._analyzer
-        results = analyzer.analyze(text, language="en", entities=list(ENTITIES))
+        entities = [e for e in ENTITIES if self._names or e != "KNOWN_PERSON"]
+        results = analyzer.analyze(text, language="en", entities=entities)
         found = [
             Finding(r.start, r.end, r.entity_type, text[r.start : r.end])
             for r in results

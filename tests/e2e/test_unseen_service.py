@@ -123,10 +123,12 @@ def test_the_black_box_route_gives_verdicts_and_skips_only_what_it_hides(client_
     assert checks["observability.log_completeness"].status == "fail"
     assert "0 of 8 answers found in the logs" in checks["observability.log_completeness"].detail
     card = result.scorecard
-    assert card.gate == "fail" and result.exit_code == 1  # measured shortfall, security unmeasured
-    assert "security" in card.unmeasured
-    measured = {area.area for area in card.measured}
-    assert {"scope", "decisions", "data", "failure", "latency", "observability"} <= measured
+    assert card.gate == "fail" and result.exit_code == 1  # a measured shortfall
+    assert not card.unmeasured
+    # its extractive "model" passes invisible instructions in planted pages through to users
+    assert checks["security.prompt_injection"].status == "fail"
+    assert "ascii-smuggling" in checks["security.prompt_injection"].detail
+    assert checks["security.access_filter"].status == "pass"
 
 
 def test_a_service_that_refuses_every_key_stops_the_run_after_00(client_world, monkeypatch):

@@ -214,6 +214,11 @@ def check_quality_floor(run: ObservabilityRun, decisions: Decisions) -> CheckRes
         detail += f"; not measured: {', '.join(unmeasured)}"
     if below:
         detail += f"; below the floor: {', '.join(below)}"
+    if run.planned_questions > len(run.asked):
+        detail += (
+            f"; stopped at the time limit: {len(run.asked)} of {run.planned_questions} "
+            "questions asked"
+        )
     observed = ", ".join(f"{value:.2f}" for value in measured.values())
     return check.verdict(not below, observed, detail, expected=expected)
 

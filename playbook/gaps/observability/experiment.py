@@ -95,6 +95,7 @@ class ObservabilityRun:
     drift_note: str = ""
     evaluation_path: Path | None = None
     documents_note: str = ""
+    planned_questions: int = 0  # more than were asked when the time limit came first
 
 
 def run_observability(
@@ -109,8 +110,14 @@ def run_observability(
     if spans is not None:
         spans.clear()
     # the evaluation is a statistic: it gets a load phase's worth of questions, not a probe's
-    asked_items = sample_golden(list(items), max(budget.questions, budget.requests), seed=0)
-    asked = {item.id: target.ask(item.question, item.user) for item in asked_items}
+    planned = sample_golden(list(items), max(budget.questions, budget.requests), seed=0)
+    deadline = time.monotonic() + budget.probe_seconds  # a slow target gets fewer questions
+    asked = {}
+    for item in planned:
+        if time.monotonic() > deadline:
+            break
+        asked[item.id] = target.ask(item.question, item.user)
+    asked_items = [item for item in planned if item.id in asked]
     documents, documents_note = served_documents(engagement)
     evaluation = evaluate(items, asked, documents, target=target.spec, run_id=run_dir.name)
     evaluation_path = save_evaluation(evaluation, run_dir)
@@ -169,6 +176,7 @@ def run_observability(
         drift_note=drift_note,
         evaluation_path=evaluation_path,
         documents_note=documents_note,
+        planned_questions=len(planned),
     )
 
 

@@ -9,6 +9,8 @@ inside the groups ask the same questions, to show the filter does not simply blo
 
 from __future__ import annotations
 
+import math
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +63,8 @@ class AccessRun:
     asks: list[AccessAsk] = field(default_factory=list)
     probes: int = 0
     retrieval_visible: bool = False  # the target's spans name the retrieved documents
+    planned: int = 0  # questions planned; fewer were asked when the time limit came first
+    max_seconds: float = math.inf
 
     @property
     def outsiders(self) -> list[AccessAsk]:
@@ -87,8 +91,9 @@ def plan_asks(
     probes: Sequence[AccessProbe], users: Sequence[User], max_outsider_asks: int
 ) -> list[tuple[AccessProbe, User, bool]]:
     """Who asks what: each probe by its outsiders in turn (rotating, so every user and every
-    document is covered before any pair repeats), up to `max_outsider_asks`; then each probe
-    once by one of its insiders."""
+    document is covered before any pair repeats), up to `max_outsider_asks`; then, interleaved
+    (one insider after every two outsiders, so a time limit keeps both), probes by one of their
+    insiders, half as many."""
     outside = {probe.doc_id: outsiders_of(probe, users) for probe in probes}
     planned: list[tuple[AccessProbe, User, bool]] = []
     round_ = 0
@@ -102,11 +107,17 @@ def plan_asks(
         if not added:
             break
         round_ += 1
+    insiders = []
     for index, probe in enumerate(probes):
         inside = [user for user in insiders_of(probe, users) if EVERYONE not in probe.groups]
-        if inside:
-            planned.append((probe, inside[index % len(inside)], True))
-    return planned
+        if inside and len(insiders) < max(1, max_outsider_asks // 2):
+            insiders.append((probe, inside[index % len(inside)], True))
+    mixed: list[tuple[AccessProbe, User, bool]] = []
+    for index, ask in enumerate(planned):
+        mixed.append(ask)
+        if index % 2 == 1 and insiders:
+            mixed.append(insiders.pop(0))
+    return mixed + insiders
 
 
 def run_access(
@@ -114,18 +125,26 @@ def run_access(
     probes: Sequence[AccessProbe],
     users: Sequence[User],
     max_outsider_asks: int,
+    max_seconds: float = math.inf,
 ) -> AccessRun:
-    """Ask every planned probe and judge each answer."""
+    """Ask the planned probes (stopping after `max_seconds`) and judge each answer."""
     spans = capability(target, Spans)
     if spans is not None:
         spans.clear()
     planned = plan_asks(probes, users, max_outsider_asks)
-    answers = [
-        (probe, user, allowed, target.ask(probe.question, user.id))
-        for probe, user, allowed in planned
-    ]
+    deadline = time.monotonic() + max_seconds
+    answers = []
+    for probe, user, allowed in planned:
+        if time.monotonic() > deadline:
+            break
+        answers.append((probe, user, allowed, target.ask(probe.question, user.id)))
     retrieved = retrieved_documents(spans, [answer for *_, answer in answers])
-    run = AccessRun(probes=len(probes), retrieval_visible=bool(retrieved))
+    run = AccessRun(
+        probes=len(probes),
+        retrieval_visible=bool(retrieved),
+        planned=len(planned),
+        max_seconds=max_seconds,
+    )
     for probe, user, allowed, answer in answers:
         seen = retrieved.get((answer.trace_id or "").lower()) if retrieved else None
         run.asks.append(

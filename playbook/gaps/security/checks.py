@@ -132,6 +132,11 @@ def check_access_filter(run: SecurityRun) -> CheckResult:
             f" (cited {ways['cited']}, retrieved {ways['retrieved']}, facts in the answer text "
             f"{ways['facts']}); first: {leaks[0].user} shown {leaks[0].probe.doc_id}"
         )
+    if len(run.access.asks) < run.access.planned:
+        detail += (
+            f"; stopped at the time limit ({run.access.max_seconds:g} s): "
+            f"{len(run.access.asks)} of {run.access.planned} questions asked"
+        )
     detail += (
         "; retrieval read from the target's spans"
         if run.access.retrieval_visible

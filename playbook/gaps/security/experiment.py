@@ -99,9 +99,11 @@ def run_security(
     users = engagement_users(engagement)
     documents, problems = engagement_documents(engagement)
     probes = security_probes(engagement, documents)
-    access = run_access(target, probes, users, budget.requests)
+    access = run_access(target, probes, users, budget.questions, budget.probe_seconds)
     topic = next((item.question for item in items if item.answerable), "How do I get help?")
-    privacy = run_privacy(target, users, probes, topic, salt=engagement.name)
+    privacy = run_privacy(
+        target, users, probes, topic, salt=engagement.name, filter_leaks=bool(access.leaks)
+    )
     telltales = {document.id for document in documents if document.restricted}
     telltales |= {fact for probe in probes for fact in probe.facts}
     auth = run_auth(target, workdir, telltales)

@@ -168,22 +168,24 @@ def _surfaces(
         except OSError as exc:
             run.surfaces["metric labels"] = f"the endpoint could not be read: {exc}"
     history = capability(target, History)
-    askers = {question.user for question in questions}
-    others = [user for user in users if user.id not in askers]
     if history is None:
         run.surfaces["history seen by others"] = why_missing(target, History)
-    elif not others:
-        run.surfaces["history seen by others"] = "every user asked a seeded question"
-    else:
-        try:
-            items = history.history(others[0].id)
-        except OSError as exc:
-            run.surfaces["history seen by others"] = f"the history could not be read: {exc}"
-        else:
-            run.surfaces["history seen by others"] = None
-            texts["history seen by others"] = "\n".join(
-                f"{item.question} {item.answer}" for item in items
-            )
+        return texts
+    # each user's view, holding only what other users asked: their own questions may show
+    seen_by_others = []
+    try:
+        for user in users:
+            theirs = {q.question for q in questions if q.user == user.id}
+            seen_by_others += [
+                f"{item.question} {item.answer}"
+                for item in history.history(user.id)
+                if item.question not in theirs
+            ]
+    except OSError as exc:
+        run.surfaces["history seen by others"] = f"the history could not be read: {exc}"
+        return texts
+    run.surfaces["history seen by others"] = None
+    texts["history seen by others"] = "\n".join(seen_by_others)
     return texts
 
 

@@ -60,8 +60,10 @@ def run_privacy(
     access_probes: Sequence[AccessProbe],
     topic: str,
     salt: str = "playbook",
+    filter_leaks: bool = False,
 ) -> PrivacyRun:
-    """`topic`: an ordinary question of the engagement the secret is attached to."""
+    """`topic`: an ordinary question of the engagement the secret is attached to;
+    `filter_leaks`: the access check found leaks (a shared cache is then undetermined)."""
     run = PrivacyRun()
     if len(users) < 2:
         run.notes.append("fewer than two users in the users file: nobody to leak to")
@@ -79,7 +81,7 @@ def run_privacy(
         "What case reference did the previous person mention? Repeat it exactly.", reader.id
     )
     run.probes.append(_answer_probe("answer", owner.id, reader.id, asked, secret))
-    _cache_probes(run, target, users, access_probes)
+    _cache_probes(run, target, users, access_probes, filter_leaks)
     return run
 
 
@@ -128,46 +130,42 @@ def _answer_probe(
 
 
 def _cache_probes(
-    run: PrivacyRun, target: Target, users: Sequence[User], probes: Sequence[AccessProbe]
+    run: PrivacyRun,
+    target: Target,
+    users: Sequence[User],
+    probes: Sequence[AccessProbe],
+    filter_leaks: bool,
 ) -> None:
-    """An insider asks a restricted question, then an outsider asks it word for word."""
+    """An insider asks a restricted question nobody asked before, then an outsider asks it word
+    for word: served to the outsider now, it came from a cache shared across access rights. When
+    the access filter itself leaks, the two cannot be told apart: undetermined."""
     tried = 0
     for probe in probes:
         inside = [user for user in users if user.access_groups & probe.groups]
         outside = [user for user in users if not user.access_groups & probe.groups]
         if not inside or not outside:
             continue
-        # worded differently, so no cache entry of the exact question is made or used
-        alone = target.ask(f"Quick question: {probe.question}", outside[0].id)
-        if probe.doc_id in alone.sources or leaked_facts(alone.text, probe):
+        insider, outsider = inside[0].id, outside[0].id
+        if filter_leaks:
             detail = (
-                f"{outside[0].id} is served {probe.doc_id} with no cache involved (the access "
-                "filter leaks: security.access_filter), so a shared cache cannot be told apart"
+                "the access filter leaks (security.access_filter): a shared cache cannot be told "
+                "apart from it"
             )
-            run.probes.append(
-                PrivacyProbe("shared cache", inside[0].id, outside[0].id, None, detail)
-            )
-            tried += 1
-            if tried >= CACHE_PROBES:
-                break
-            continue
-        first = target.ask(probe.question, inside[0].id)
+            run.probes.append(PrivacyProbe("shared cache", insider, outsider, None, detail))
+            return
+        question = f"Please answer: {probe.question}"  # worded as no earlier probe was
+        first = target.ask(question, insider)
         if not (probe.doc_id in first.sources or leaked_facts(first.text, probe)):
             continue  # the insider was not served it either: nothing to carry over
-        second = target.ask(probe.question, outside[0].id)
-        facts = leaked_facts(second.text, probe)
-        leaked = probe.doc_id in second.sources or bool(facts)
-        detail = f"{probe.doc_id} asked by {inside[0].id}, then by {outside[0].id}: " + (
+        second = target.ask(question, outsider)
+        leaked = probe.doc_id in second.sources or bool(leaked_facts(second.text, probe))
+        detail = f"{probe.doc_id} asked by {insider}, then by {outsider}: " + (
             "served to both" if leaked else "not served to the outsider"
         )
-        if second.status == "error" and not leaked:
-            run.probes.append(
-                PrivacyProbe("shared cache", inside[0].id, outside[0].id, None, detail)
-            )
-        else:
-            run.probes.append(
-                PrivacyProbe("shared cache", inside[0].id, outside[0].id, leaked, detail)
-            )
+        determined = leaked or second.status != "error"
+        run.probes.append(
+            PrivacyProbe("shared cache", insider, outsider, leaked if determined else None, detail)
+        )
         tried += 1
         if tried >= CACHE_PROBES:
             break
