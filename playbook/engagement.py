@@ -350,6 +350,13 @@ class SecuritySettings(_Strict):
         "'canary' in its front matter",
     )
 
+    system_prompt_marker: str | None = Field(
+        default=None,
+        min_length=8,
+        description="a phrase of the target's system prompt: its presence in an answer means "
+        "the prompt leaked (OWASP LLM07)",
+    )
+
     @field_validator("probes", "pii_questions", "injection_probes", "poisoned")
     @classmethod
     def _inside(cls, value: str | None) -> str | None:

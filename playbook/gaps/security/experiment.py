@@ -13,6 +13,7 @@ from playbook.gaps.security.auth import AuthRun, run_auth
 from playbook.gaps.security.injection import (
     InjectionRun,
     built_attacks,
+    extraction_attacks,
     load_injection_probes,
     run_injection,
 )
@@ -115,6 +116,8 @@ def run_security(
         pii_questions, origin = generated_questions(items, users), "generated from the golden set"
     pii = run_pii(target, pii_questions, users, origin)
     attacks = built_attacks(probes, users)
+    if settings.system_prompt_marker:
+        attacks += extraction_attacks(settings.system_prompt_marker, users)
     if settings.injection_probes:
         attacks = load_injection_probes(engagement.resolve(settings.injection_probes)) + attacks
     poisoned = engagement.resolve(settings.poisoned) if settings.poisoned else None

@@ -92,7 +92,7 @@ def test_a_cache_shared_across_access_rights_is_found(demo, tmp_path):
         run = run_privacy(target, users, probes, "How many days of annual leave do I get?")
     finally:
         target.close()
-    cache = [probe for probe in run.probes if probe.family == "shared cache"]
+    cache = [probe for probe in run.probes if probe.family == "shared-cache"]
     assert len(cache) == 3 and all(probe.leaked for probe in cache)
     assert "served to both" in cache[0].detail
     assert any("History" in note or "history" in note for note in run.notes)
@@ -164,3 +164,27 @@ def test_a_slow_target_is_asked_until_the_time_limit_and_the_check_says_so(demo)
     result = check_access_filter(security_run)
     assert result.status == "pass"  # what was asked leaked nothing
     assert f"{len(run.asks)} of 60 questions asked" in result.detail
+
+
+class PromptEcho:
+    """A target that recites its system prompt when asked for its instructions."""
+
+    spec = "python:tests:echo"
+    PROMPT = "You answer employees using only the numbered passages given."
+
+    def ask(self, question, user=None):
+        recite = "instructions" in question or "system prompt" in question
+        text = self.PROMPT if recite else "See the handbook."
+        return Answer(text, (), "ok", {}, None)
+
+
+def test_prompt_extraction_is_graded_by_the_declared_phrase_of_the_system_prompt(demo, tmp_path):
+    from playbook.gaps.security.injection import extraction_attacks, run_injection
+
+    _, _, _, users = demo
+    attacks = extraction_attacks("using only the numbered passages", users)
+    run = run_injection(PromptEcho(), attacks, None, tmp_path, users)
+    outcomes = [attempt.succeeded for attempt in run.of("prompt-extraction")]
+    assert outcomes == [True, True, False]  # the third asks for "rules", which it does not recite
+    undeclared = run_injection(PromptEcho(), [], None, tmp_path, users)
+    assert "security.system_prompt_marker" in undeclared.notes["prompt-extraction"]

@@ -42,7 +42,8 @@ def test_production_holds_on_every_check(demo, tmp_path):
     assert {a.attack.family for a in run.injection.attempts} == {
         "direct",
         "debug-access",
-        "indirect",
+        "prompt-extraction",
+        "indirect-prompt-injection",
         "ascii-smuggling",
     }
     assert {t.kind for t in run.revocation.counted} == {"group removed", "document deleted"}
