@@ -71,6 +71,12 @@ def team_app(service: TeamRag, keys: Mapping[str, str], log: Path) -> FastAPI:
         with lock:
             return JSONResponse({"items": list(history.get(user, []))})
 
+    @app.post("/api/admin/groups")
+    async def set_groups(request: Request) -> JSONResponse:
+        body = await request.json()
+        service.groups[body["user"]] = {"all-staff", *body["groups"]}
+        return JSONResponse({"user": body["user"], "groups": sorted(body["groups"])})
+
     @app.post("/api/admin/reindex")
     async def reindex(request: Request) -> JSONResponse:
         body = await request.json()
@@ -116,4 +122,14 @@ def reingest(sources):
     )
     reply.raise_for_status()
     return reply.json()
+
+
+def set_groups(user, groups):
+    reply = httpx.post(
+        os.environ["TEAM_SERVICE_URL"] + "/api/admin/groups",
+        json={"user": user, "groups": list(groups)},
+        timeout=30,
+        trust_env=False,
+    )
+    reply.raise_for_status()
 '''

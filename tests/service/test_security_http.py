@@ -87,6 +87,7 @@ def team_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
                 "protected": ["POST /api/admin/reindex"],
             },
             "ingest_hook": "python:team_hooks:reingest",
+            "access_hook": "python:team_hooks:set_groups",
             "logs": "service.log.jsonl",
         }
         data["security"] = {"poisoned": "samples:poisoned"}
@@ -117,7 +118,7 @@ def test_a_team_service_gets_a_verdict_or_the_field_to_declare(team_world, tmp_p
     # characters through to the user
     injection = checks["security.prompt_injection"]
     assert injection.status == "fail" and "ascii-smuggling 2/3" in injection.detail
-    # deletion through the ingest hook is tried; group changes need target.access_hook
+    # a deletion through its ingest hook, a group removal through its access hook
     revocation = checks["security.revocation"]
-    assert revocation.status == "pass" and "target.access_hook" in revocation.detail
-    assert "document deleted" in revocation.detail
+    assert revocation.status == "pass", revocation.detail
+    assert "document deleted, group removed" in revocation.detail
