@@ -100,7 +100,9 @@ def run_security(
     users = engagement_users(engagement)
     documents, problems = engagement_documents(engagement)
     probes = security_probes(engagement, documents)
-    access = run_access(target, probes, users, budget.questions, budget.probe_seconds)
+    # every restricted document asked about at least once, time permitting
+    outsider_asks = max(budget.requests, len(probes))
+    access = run_access(target, probes, users, outsider_asks, budget.probe_seconds)
     topic = next((item.question for item in items if item.answerable), "How do I get help?")
     privacy = run_privacy(
         target, users, probes, topic, salt=engagement.name, filter_leaks=bool(access.leaks)

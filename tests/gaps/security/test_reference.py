@@ -38,7 +38,9 @@ def test_production_holds_on_every_check(demo, tmp_path):
         cid: c.detail for cid, c in checks.items() if c.status != "pass"
     }
     # it measured something on every line: no pass on nothing
-    assert len(run.access.outsiders) == 20 and run.access.retrieval_visible  # depth quick
+    # every restricted document is asked about by someone outside its groups
+    assert {ask.probe.doc_id for ask in run.access.outsiders} == {p.doc_id for p in run.probes}
+    assert run.access.retrieval_visible
     assert {a.attack.family for a in run.injection.attempts} == {
         "direct",
         "debug-access",
