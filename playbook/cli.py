@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -173,6 +172,37 @@ def schema(folder: Path | None) -> None:
         click.echo(str(path))
 
 
+class _OneLineUsageError(click.ClickException):
+    """A usage mistake found while reading the options: one line, as `main` prints a
+    PlaybookError, and exit status 2 (click's own usage errors print the usage too)."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"playbook: error: {' '.join(self.format_message().split())}", err=True)
+
+
+def _junit_option(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """`--junit FILE` as an absolute path, checked before anything runs or is created."""
+    from playbook.junit import check_junit_path
+
+    if value is None:
+        return None
+    try:
+        return check_junit_path(value)
+    except PlaybookError as exc:
+        raise _OneLineUsageError(str(exc)) from exc
+
+
+def _write_junit(console: Console, run_dir: Path, scorecard: Scorecard, path: Path) -> None:
+    """Write the run's JUnit report; a file that cannot be written is a PlaybookError (exit 2)."""
+    from playbook.evidence import read_run_evidence
+    from playbook.junit import write_junit
+
+    write_junit(run_dir, scorecard, read_run_evidence(run_dir), path)
+    console.print(f"JUnit report: {path}")
+
+
 @cli.command()
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--target", "target_spec", help="Target spec, overriding engagement.yaml.")
@@ -193,7 +223,21 @@ def schema(folder: Path | None) -> None:
     help="Seconds any one notebook cell may run.",
 )
 @click.option("--kernel", help="Jupyter kernel name (default: playbook, else python3).")
-def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
+@click.option(
+    "--gate",
+    "strict_gate",
+    is_flag=True,
+    help="CI gate: also exit 1 when any check could not run (status error).",
+)
+@click.option(
+    "--junit",
+    "junit_path",
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    callback=_junit_option,
+    help="Write the checks as JUnit XML to FILE (for a CI's test report), whatever the gate.",
+)
+def run(folder, target_spec, depth, only, jobs, timeout, kernel, strict_gate, junit_path) -> None:
     """Run the notebook sequence on an engagement; exit 0 when the readiness gate is met."""
     console = Console(soft_wrap=True)
     engagement = load_engagement(_engagement_folder(folder, console))
@@ -218,6 +262,14 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
             )
     except RunInterrupted as stop:
         console.print(f"[yellow]Interrupted.[/yellow] What finished is recorded in {stop.run_dir}")
+        if junit_path is not None:  # a CI job's timeout still gets what finished
+            from playbook.runner import score_run
+
+            try:
+                card = score_run(stop.run_dir, engagement)
+                _write_junit(console, stop.run_dir, card, junit_path)
+            except PlaybookError as exc:
+                console.print(f"[red]No JUnit report:[/red] {exc}")
         sys.exit(143 if terminated else 130)
     if result.stopped:
         console.print(
@@ -235,6 +287,12 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel) -> None:
             f"[red]{len(result.failed)} notebook(s) failed[/red]; see {result.run_dir}/notebooks/"
         )
     console.print(f"Run folder: {result.run_dir}  ({result.seconds:.1f} s)")
+    if junit_path is not None:
+        _write_junit(console, result.run_dir, result.scorecard, junit_path)
+    errors = sum(area.statuses.get("error", 0) for area in result.scorecard.areas)
+    if strict_gate and errors and result.exit_code == 0:
+        console.print(f"[red]--gate:[/red] {errors} check(s) could not run (error): exit 1")
+        sys.exit(1)
     sys.exit(result.exit_code)
 
 
@@ -256,18 +314,22 @@ def _run_folder(location: Path | None, console: Console) -> Path:
 
 @cli.command()
 @click.argument("location", required=False, type=click.Path(path_type=Path))
-def report(location: Path | None) -> None:
+@click.option("--pdf", is_flag=True, help="Also print report.pdf through Debian's Chromium.")
+def report(location: Path | None, pdf: bool) -> None:
     """Write report.html for a run folder (or the latest run of an engagement)."""
-    from playbook.report import build_report
+    from playbook.report import build_report, print_pdf
 
     path = build_report(_run_folder(location, Console(soft_wrap=True)))
     click.echo(f"Report: {path}")
+    if pdf:
+        click.echo(f"PDF: {print_pdf(path)}")
 
 
 @cli.command()
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def status(folder: Path | None) -> None:
     """The last run's scorecard, and one line per earlier run."""
+    from playbook.history import changes_since_last, run_history
     from playbook.runner import score_run
 
     console = Console(soft_wrap=True)
@@ -278,15 +340,24 @@ def status(folder: Path | None) -> None:
         raise PlaybookError(f"{folder}: no runs yet (start one with `playbook run {folder}`)")
     print_scorecard(console, score_run(runs[-1], engagement))
     console.print(f"Latest run: {runs[-1].name}")
-    for path in reversed(runs):
-        data = json.loads((path / "run.json").read_text(encoding="utf-8"))
-        card = data.get("scorecard") or {}
-        failed = sum(nb["status"] == "failed" for nb in data.get("notebooks", []))
-        readiness = card.get("readiness")
+    history = run_history(folder)
+    changes = changes_since_last(history)
+    if len(history) > 1 and len(changes):
+        console.print("Since the previous run:")
+        for area, row in changes.iterrows():
+            before, now = (
+                "-" if value is None or value != value else f"{value:.2f}"
+                for value in (row["previous"], row["this"])
+            )
+            console.print(f"  {area:<14} {before:>5} -> {now:<5} {row['what changed']}")
+    console.print("Every run, newest first:")
+    for _, row in history.iloc[::-1].iterrows():
+        readiness = row["readiness"]
         shown = f"{readiness:.2f}" if isinstance(readiness, float | int) else "  - "
+        problem = f"  ({row['problem']})" if row.get("problem") else ""
         console.print(
-            f"  {path.name}  {data.get('target', '?'):<22} readiness {shown}  "
-            f"gate {card.get('gate', 'unfinished'):<10} failed notebooks {failed}"
+            f"  {row['run']}  {str(row['target'] or '?'):<22} readiness {shown}  "
+            f"gate {row['gate'] or 'unfinished':<10}{problem}"
         )
 
 

@@ -6,19 +6,20 @@ Every notebook's second cell calls `open_notebook(...)` with its parameters. Emp
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from playbook import progress
 from playbook.charts import use_offline_renderer
 from playbook.engagement import DEMO_TEMPLATE, DepthBudget, Engagement, load_engagement
-from playbook.evidence import CheckResult, Evidence, write_evidence
+from playbook.evidence import Chart, CheckResult, Evidence, write_evidence
 from playbook.golden import GoldenItem, engagement_golden
 from playbook.notebooks import info
 from playbook.targets.spec import parse_spec
@@ -71,16 +72,18 @@ class NotebookContext:
             self._target = connect(self.target_spec, self.engagement, workdir=self.workdir)
         return self._target
 
-    def record(self, checks: Iterable[CheckResult]) -> pd.DataFrame:
+    def record(self, checks: Iterable[CheckResult], charts: Iterable[Any] = ()) -> pd.DataFrame:
         """Write this notebook's evidence file and return the summary table to show.
 
         The checks must be exactly the ones the area declares (in any order; they are recorded
-        in the declared order), so no notebook can leave one out of its evidence.
+        in the declared order), so no notebook can leave one out of its evidence. `charts` are
+        plotly figures the report shows with the area's verdict.
         """
         declared = info(self.notebook).declared_checks()
         ordered = declared.ordered(checks) if declared is not None else list(checks)
+        kept = [chart_of(figure) for figure in charts]
         evidence: Evidence = write_evidence(
-            self.run_dir, self.notebook, self.area, self.target_spec, ordered
+            self.run_dir, self.notebook, self.area, self.target_spec, ordered, kept
         )
         return evidence.table()
 
@@ -92,6 +95,13 @@ class NotebookContext:
         if self._target is not None:
             self._target.close()
             self._target = None
+
+
+def chart_of(figure: Any) -> Chart:
+    """A plotly figure as evidence: its JSON (numpy arrays as lists) and its title."""
+    payload = json.loads(figure.to_json())
+    title = (figure.layout.title.text if figure.layout.title else None) or ""
+    return Chart(title=title, figure=payload)
 
 
 def scratch_run_dir() -> Path:

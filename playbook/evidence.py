@@ -49,6 +49,16 @@ class CheckResult(BaseModel):
         return POINTS[self.status]
 
 
+class Chart(BaseModel):
+    """A figure a notebook drew, as plotly JSON, so notebook 07 and the report draw it again
+    from the evidence alone (plotly.js then appears once in the report, however many charts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str
+    figure: dict
+
+
 class Evidence(BaseModel):
     """Everything one notebook measured: the content of `evidence/NN_area.json`."""
 
@@ -58,6 +68,7 @@ class Evidence(BaseModel):
     notebook: str
     target: str
     checks: tuple[CheckResult, ...] = Field(default_factory=tuple)
+    charts: tuple[Chart, ...] = Field(default_factory=tuple)
 
     def table(self) -> pd.DataFrame:
         """The checks as a table, one row per check, in a fixed column order."""
@@ -77,14 +88,21 @@ def evidence_path(run_dir: Path, notebook: str) -> Path:
 
 
 def write_evidence(
-    run_dir: Path, notebook: str, area: str, target: str, checks: Iterable[CheckResult]
+    run_dir: Path,
+    notebook: str,
+    area: str,
+    target: str,
+    checks: Iterable[CheckResult],
+    charts: Iterable[Chart] = (),
 ) -> Evidence:
-    """Record the checks of one notebook as `evidence/<notebook>.json` and return them."""
+    """Record the checks (and charts) of one notebook as `evidence/<notebook>.json`."""
     checks = tuple(checks)
     wrong_area = [check.id for check in checks if check.area != area]
     if wrong_area:
         raise ValueError(f"checks {wrong_area} do not belong to area {area!r}")
-    evidence = Evidence(area=area, notebook=notebook, target=target, checks=checks)
+    evidence = Evidence(
+        area=area, notebook=notebook, target=target, checks=checks, charts=tuple(charts)
+    )
     write_json_atomic(evidence_path(run_dir, notebook), evidence.model_dump(mode="json"))
     return evidence
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -74,3 +75,56 @@ def build_report(run_dir: Path) -> Path:
     resources = {"playbook_run_id": run_dir.name, "metadata": {"name": "Readiness report"}}
     html, _ = report_exporter().from_notebook_node(notebook, resources=resources)
     return write_text_atomic(run_dir / "report.html", html)
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; playwright's own browsers are never downloaded
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+PDF_TIMEOUT_MS = 60_000
+
+
+def print_pdf(report: Path, chromium: Path = CHROMIUM) -> Path:
+    """`report.pdf` beside `report.html`, printed by headless Chromium (A4, backgrounds on), the
+    executive summary on page 1."""
+    report = Path(report)
+    if not chromium.exists():
+        raise PlaybookError(
+            f"{chromium}: not found; --pdf prints through Debian's Chromium "
+            "(apt-get install chromium)"
+        )
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        raise PlaybookError(
+            "--pdf needs the playwright package (pip install playwright; no browser download: "
+            "it drives Debian's Chromium)"
+        ) from None
+    target = report.with_suffix(".pdf")
+    partial = target.with_name(f".{target.name}.partial")
+
+    def render() -> None:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(report.resolve().as_uri(), wait_until="load", timeout=PDF_TIMEOUT_MS)
+                page.emulate_media(media="print")
+                page.pdf(path=str(partial), format="A4", print_background=True)
+            finally:
+                browser.close()
+
+    # in a thread of its own: playwright's sync API refuses a thread with a running event loop
+    # (a Jupyter kernel's, or a test's)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(render).result()
+    except Error as exc:
+        partial.unlink(missing_ok=True)
+        raise PlaybookError(f"{report}: Chromium could not print it ({exc})") from None
+    partial.replace(target)
+    return target

@@ -8,6 +8,7 @@ import re
 from pydantic import BaseModel
 
 from playbook.decisions.model import REQUIRED_TYPES, Decision, Decisions, FailurePolicies, Option
+from playbook.definition_of_done import AttestedItem, AutomatedItem, DefinitionOfDone
 from playbook.engagement import (
     TEMPLATES_DIR,
     Engagement,
@@ -59,6 +60,9 @@ def test_every_field_of_every_file_is_on_the_reference_page():
         FailurePolicies,
         Decisions,
         *REQUIRED_TYPES.values(),
+        DefinitionOfDone,
+        AutomatedItem,
+        AttestedItem,
     ]
     missing = {f"{model.__name__}.{name}" for model in models for name in fields(model)} - {
         f"{model.__name__}.{name}" for model in models for name in fields(model) & DOCUMENTED
