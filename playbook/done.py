@@ -118,7 +118,7 @@ def executive_summary(
         rows.append(("Definition of done", done))
     table = "".join(
         f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(name)}</th>"
-        f"<td>{html.escape(value)}</td></tr>"
+        f"<td style='text-align:left'>{html.escape(value)}</td></tr>"
         for name, value in rows
     )
     return (
