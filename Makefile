@@ -60,7 +60,7 @@ bench: setup corpus
 	@test ! -f benchmarks/bench_reference.py || $(BIN)/python benchmarks/bench_reference.py
 
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/playbook lab $(DEMO)
 
 # Strip outputs and execution counts from notebooks before committing (cells marked
 # NBVAL_CHECK_OUTPUT keep theirs: they are the expected output).

@@ -132,9 +132,26 @@ def cli() -> None:
     "Python documentation as a real corpus (needs Debian's python3.11-doc).",
 )
 @click.option("--demo", is_flag=True, help="Same as --template demo.")
-def new(folder: Path, force: bool, template: str, demo: bool) -> None:
+@click.option(
+    "--team",
+    metavar="NAME",
+    help="Workshops: FOLDER is the workshop, and this team's engagement goes in FOLDER/NAME "
+    "(the demo unless --template says otherwise).",
+)
+def new(folder: Path, force: bool, template: str, demo: bool, team: str | None) -> None:
     """Create an engagement folder: a new client's (placeholders to replace), the demo, or the
     Python documentation as a real corpus."""
+    if team is not None:
+        from playbook.teams import team_folder
+
+        source = template if template != "client" else "demo"
+        folder = team_folder(folder, team)
+        create_engagement(folder, force=force, template=ENGAGEMENT_TEMPLATES[source])
+        click.echo(
+            f"Created team {team}'s engagement in {folder}/ — compare the teams with: "
+            f"playbook compare {folder.parent}"
+        )
+        return
     template = "demo" if demo else template
     create_engagement(folder, force=force, template=ENGAGEMENT_TEMPLATES[template])
     if template == "demo":
@@ -310,6 +327,28 @@ def _run_folder(location: Path | None, console: Console) -> Path:
     if not runs:
         raise PlaybookError(f"{location}: no runs yet (start one with `playbook run {location}`)")
     return runs[-1]
+
+
+@cli.command("compare")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+def compare_teams_command(folders: tuple[Path, ...]) -> None:
+    """Teams side by side: a workshop folder (every team in it) or team folders; their
+    decisions where they differ, their latest scores and their next steps."""
+    from playbook.teams import compare_teams, team_folders
+
+    teams = team_folders(folders[0]) if len(folders) == 1 else list(folders)
+    comparison = compare_teams(teams)
+    console = Console(soft_wrap=True)
+    differing = comparison.decisions
+    if "differs" in differing.columns:
+        differing = differing[differing["differs"]].drop(columns="differs")
+    for title, frame in (
+        ("Decisions where the teams differ", differing),
+        ("Latest scores", comparison.scores),
+        ("Next steps", comparison.next_steps),
+    ):
+        console.print(f"\n[bold]{title}[/bold]")
+        console.print(frame.to_string() if len(frame) else "(none)", markup=False)
 
 
 @cli.command()
@@ -601,6 +640,133 @@ def baseline_show(folder: Path | None) -> None:
         highlight=False,
     )
     _print_aggregates(console, accepted.aggregates, accepted.counts, accepted.k)
+
+
+DOCTOR_STYLE = {"ok": "green", "problem": "red", "warning": "yellow"}
+
+
+@cli.command()
+@click.option("--quick", is_flag=True, help="Skip the slow check that starts JupyterLab.")
+def doctor(quick: bool) -> None:
+    """Check this machine before a workshop: Python, packages, the playbook kernel, the
+    notebooks, the reference system, JupyterLab, a browser and disk space. One line per check
+    with its fix; exit 0 when everything the playbook needs is there, 1 otherwise."""
+    import time
+
+    from rich.text import Text
+
+    from playbook.doctor import run_doctor, summary
+
+    console = Console(soft_wrap=True, highlight=False)
+    started = time.monotonic()
+    results = []
+    for result in run_doctor(quick=quick):
+        results.append(result)
+        line = Text(f"{result.verdict:<8}", style=DOCTOR_STYLE[result.verdict])
+        line.append(f" {result.name:<11} {result.detail.rstrip('.')}")
+        if not result.ok and result.fix:
+            line.append(". Fix: ", style="bold")
+            line.append(result.fix)
+        console.print(line)
+    code, closing = summary(results, time.monotonic() - started, quick)
+    console.print(Text(closing, style="bold"))
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("folder", metavar="[DIR]", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--port",
+    default=8888,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port on 127.0.0.1 (a free one when it is taken).",
+)
+@click.option("--no-browser", is_flag=True, help="Only print the URL; open no browser.")
+def lab(folder: Path | None, port: int, no_browser: bool) -> None:
+    """Start JupyterLab for an engagement (default ./demo-engagement, created on first use):
+    the repository as its root, the playbook kernel for new notebooks, on 127.0.0.1 until
+    Ctrl+C."""
+    import os
+    import secrets
+    import subprocess
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from playbook.doctor import (
+        KERNEL_NAME,
+        LAB_DEFAULT_URL,
+        free_port,
+        kernel_install_command,
+        lab_argv,
+        port_is_free,
+        stop_process_group,
+        wait_for_lab,
+    )
+    from playbook.engagement import REPO_ROOT
+
+    console = Console(soft_wrap=True, highlight=False)
+    engagement = load_engagement(_engagement_folder(folder, console))
+    kernel = KERNEL_NAME
+    if KERNEL_NAME not in KernelSpecManager().find_kernel_specs():
+        kernel = "python3"
+        console.print(
+            f"No Jupyter kernel named {KERNEL_NAME!r}: new notebooks get python3. Register it: "
+            f"{kernel_install_command()}",
+            markup=False,
+        )
+    if not port_is_free(port):
+        taken, port = port, free_port()
+        console.print(f"Port {taken} is taken: using {port}.")
+    token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
+    from playbook.context import ENGAGEMENT_ENV
+
+    environment = {**os.environ, "JUPYTER_TOKEN": token}
+    environment[ENGAGEMENT_ENV] = str(engagement.folder.resolve())
+    environment.pop("JUPYTER_TOKEN_FILE", None)
+    base = f"http://127.0.0.1:{port}"
+    terminated = stop_on_sigterm()
+    console.print(f"Starting JupyterLab on {base} (its log follows) ...")
+    process = subprocess.Popen(
+        lab_argv(port, kernel=kernel, open_browser=not no_browser),
+        cwd=REPO_ROOT,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl+C reaches only us; we stop it with its kernels
+    )
+    try:
+        problem = wait_for_lab(process, base, token, timeout_s=120)
+        if problem is not None:
+            console.print(f"[yellow]{problem}[/yellow]")
+        else:
+            folder_shown = engagement.folder.resolve()
+            console.print(
+                f"\nJupyterLab is ready: {base}{LAB_DEFAULT_URL}?token={token}", style="bold"
+            )
+            console.print(
+                f"Notebooks measure engagement {engagement.name} ({folder_shown}) unless their "
+                "engagement_dir parameter names another.",
+                markup=False,
+            )
+            if not folder_shown.is_relative_to(REPO_ROOT):
+                console.print(
+                    f"{folder_shown} is outside the lab's root ({REPO_ROOT}): the notebooks "
+                    "read it by its path, the file browser cannot show it.",
+                    markup=False,
+                )
+            console.print("Ctrl+C stops JupyterLab and its kernels.")
+        process.wait()
+    except KeyboardInterrupt:
+        console.print("\nStopping JupyterLab ...")
+    finally:
+        try:
+            stop_process_group(process)
+        except KeyboardInterrupt:  # a second Ctrl+C: stop it now
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if terminated:
+        sys.exit(143)
+    sys.exit(0 if process.returncode in (0, -signal.SIGTERM) else 1)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from playbook.engagement import DEMO_TEMPLATE, DepthBudget, Engagement, load_eng
 from playbook.evidence import Chart, CheckResult, Evidence, write_evidence
 from playbook.golden import GoldenItem, engagement_golden
 from playbook.notebooks import info
+from playbook.scenarios import SCENARIO_TARGET, Scenario, broken_switches, scenario_for
 from playbook.targets.spec import parse_spec
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 # Set by the test suite so notebooks validated one after another share one scratch run folder.
 SCRATCH_ENV = "PLAYBOOK_SCRATCH_RUN_DIR"
+# Set by `playbook lab DIR`, so a notebook opened there measures that engagement by default.
+ENGAGEMENT_ENV = "PLAYBOOK_ENGAGEMENT_DIR"
 
 
 @dataclass
@@ -40,6 +43,7 @@ class NotebookContext:
     engagement: Engagement
     run_dir: Path
     target_spec: str
+    scenario: Scenario | None = None  # a trainee exercise in force
     _target: Target | None = field(default=None, repr=False)
 
     @property
@@ -120,13 +124,26 @@ def open_notebook(
     run_dir: str = "",
     target_spec: str = "",
     depth: str = "",
+    scenario: str = "",
 ) -> NotebookContext:
-    """Build a notebook's context from its parameters (empty means the demo defaults)."""
+    """Build a notebook's context from its parameters (empty means the demo defaults).
+
+    `scenario` names a trainee exercise (`playbook.scenarios`): the production reference system
+    with one switch broken, unless engagement.yaml sets that switch (the trainee's fix)."""
     use_offline_renderer()
     pd.set_option("display.max_colwidth", 160)  # check details are sentences; 50 cuts them mid-word
+    engagement_dir = engagement_dir or os.environ.get(ENGAGEMENT_ENV, "")
     engagement = load_engagement(Path(engagement_dir) if engagement_dir else DEMO_TEMPLATE)
     if depth:
         engagement = engagement.with_overrides(depth=depth)
+    exercise = None
+    if scenario:
+        exercise = scenario_for(scenario, info(notebook).name)
+        switches = broken_switches(exercise, dict(engagement.target.switches))
+        engagement = engagement.with_overrides(
+            target__spec=SCENARIO_TARGET, target__switches=switches
+        )
+        target_spec = SCENARIO_TARGET
     spec = target_spec or engagement.target.spec
     parse_spec(spec)
     folder = Path(run_dir) if run_dir else scratch_run_dir()
@@ -134,7 +151,7 @@ def open_notebook(
     name = info(notebook).name
     # under `playbook run` (a run folder given), long tasks say how far they got
     progress.report_to(progress.progress_file(folder, name) if run_dir else None)
-    return NotebookContext(name, engagement, folder, spec)
+    return NotebookContext(name, engagement, folder, spec, scenario=exercise)
 
 
 def describe(context: NotebookContext) -> pd.DataFrame:
