@@ -126,10 +126,10 @@ def cli() -> None:
 @click.option(
     "--template",
     type=click.Choice(sorted(ENGAGEMENT_TEMPLATES)),
-    default="client",
-    show_default=True,
-    help="client: a blank engagement to fill in; demo: the bundled demo; python-docs: the "
-    "Python documentation as a real corpus (needs Debian's python3.11-doc).",
+    default=None,
+    help="client (the default; demo for a --team): a blank engagement to fill in; demo: the "
+    "bundled demo; python-docs: the Python documentation as a real corpus (needs Debian's "
+    "python3.11-doc).",
 )
 @click.option("--demo", is_flag=True, help="Same as --template demo.")
 @click.option(
@@ -138,13 +138,13 @@ def cli() -> None:
     help="Workshops: FOLDER is the workshop, and this team's engagement goes in FOLDER/NAME "
     "(the demo unless --template says otherwise).",
 )
-def new(folder: Path, force: bool, template: str, demo: bool, team: str | None) -> None:
+def new(folder: Path, force: bool, template: str | None, demo: bool, team: str | None) -> None:
     """Create an engagement folder: a new client's (placeholders to replace), the demo, or the
     Python documentation as a real corpus."""
     if team is not None:
         from playbook.teams import team_folder
 
-        source = template if template != "client" else "demo"
+        source = "demo" if demo or template is None else template
         folder = team_folder(folder, team)
         create_engagement(folder, force=force, template=ENGAGEMENT_TEMPLATES[source])
         click.echo(
@@ -152,7 +152,7 @@ def new(folder: Path, force: bool, template: str, demo: bool, team: str | None) 
             f"playbook compare {folder.parent}"
         )
         return
-    template = "demo" if demo else template
+    template = "demo" if demo else template or "client"
     create_engagement(folder, force=force, template=ENGAGEMENT_TEMPLATES[template])
     if template == "demo":
         click.echo(f"Created the demo engagement in {folder}/ — run it: playbook run {folder}")
