@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -18,14 +19,9 @@ from playbook.engagement import (
     load_engagement,
 )
 from playbook.errors import PlaybookError
-from playbook.run_display import RunDisplay
-from playbook.runner import (
-    SCOPE_NOTEBOOK,
-    RunInterrupted,
-    RunOptions,
-    run_playbook,
-)
-from playbook.scorecard import Scorecard
+
+if TYPE_CHECKING:
+    from playbook.scorecard import Scorecard
 
 DEMO_FOLDER = Path("demo-engagement")
 STATUS_STYLE = {
@@ -256,6 +252,10 @@ def _write_junit(console: Console, run_dir: Path, scorecard: Scorecard, path: Pa
 )
 def run(folder, target_spec, depth, only, jobs, timeout, kernel, strict_gate, junit_path) -> None:
     """Run the notebook sequence on an engagement; exit 0 when the readiness gate is met."""
+    # imported here: papermill and nbformat take a second, which every other command spares
+    from playbook.run_display import RunDisplay
+    from playbook.runner import SCOPE_NOTEBOOK, RunInterrupted, RunOptions, run_playbook
+
     console = Console(soft_wrap=True)
     engagement = load_engagement(_engagement_folder(folder, console))
     engagement = engagement.with_overrides(target__spec=target_spec, depth=depth)

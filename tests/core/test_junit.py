@@ -207,7 +207,7 @@ def test_a_junit_path_in_a_missing_folder_is_one_line_and_exit_2_before_any_run(
     def must_not_run(*args, **kwargs):
         raise AssertionError("the run started")
 
-    monkeypatch.setattr(cli_module, "run_playbook", must_not_run)
+    monkeypatch.setattr("playbook.runner.run_playbook", must_not_run)
     result = CliRunner().invoke(
         cli_module.cli, ["run", str(engagement_folder), "--junit", "/nonexistent/dir/x.xml"]
     )
@@ -243,7 +243,7 @@ def test_gate_also_fails_on_a_check_that_could_not_run(
 ):
     checks = tuple(check("latency", f"c{n}", "pass") for n in range(9))
     checks += (check("latency", "stages", "error", detail="the target reports no stage timings"),)
-    monkeypatch.setattr(cli_module, "run_playbook", fake_run(engagement_folder, checks))
+    monkeypatch.setattr("playbook.runner.run_playbook", fake_run(engagement_folder, checks))
     result = CliRunner().invoke(cli_module.cli, ["run", str(engagement_folder), *flags])
     assert result.exit_code == status, result.output
     assert ("--gate: 1 check(s) could not run" in result.output) == bool(flags)
@@ -253,7 +253,7 @@ def test_junit_is_written_when_the_gate_fails_relative_to_the_current_folder(
     engagement_folder, monkeypatch
 ):
     checks = (check("latency", "p95", "fail", observed=900, expected="<= 500"),)
-    monkeypatch.setattr(cli_module, "run_playbook", fake_run(engagement_folder, checks))
+    monkeypatch.setattr("playbook.runner.run_playbook", fake_run(engagement_folder, checks))
     result = CliRunner().invoke(
         cli_module.cli, ["run", str(engagement_folder), "--gate", "--junit", "playbook.xml"]
     )
