@@ -41,6 +41,21 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return Path(path)
 
 
+def backup_path(path: Path) -> Path:
+    """Where the previous version of a file a user edits is kept (`<name>.bak`)."""
+    path = Path(path)
+    return path.with_name(path.name + ".bak")
+
+
+def write_text_keeping_backup(path: Path, text: str) -> Path:
+    """Write `text` atomically after copying the current file, if any, to `backup_path`."""
+    path = Path(path)
+    if path.exists():
+        with atomic_file(backup_path(path), binary=True) as backup:
+            backup.write(path.read_bytes())
+    return write_text_atomic(path, text)
+
+
 def write_json_atomic(path: Path, payload: object) -> Path:
     """Write JSON atomically (see `write_text_atomic`)."""
     text = json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"

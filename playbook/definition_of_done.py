@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from playbook.atomic import atomic_file, write_text_atomic
+from playbook.atomic import backup_path, write_text_keeping_backup
 from playbook.decisions.files import is_bundled, parse_yaml
 from playbook.engagement import Engagement
 from playbook.errors import PlaybookError
@@ -292,21 +292,11 @@ def definition_yaml(definition: DefinitionOfDone) -> str:
     return HEADER + body
 
 
-def backup_path(path: Path) -> Path:
-    """Where the previous version is kept (`definition_of_done.yaml.bak`)."""
-    path = Path(path)
-    return path.with_name(path.name + ".bak")
-
-
 def save_definition(definition: DefinitionOfDone, path: Path) -> Path:
     """Write the file atomically, after keeping the previous one as a backup."""
     path = Path(path)
-    text = definition_yaml(definition)
     try:
-        if path.exists():
-            with atomic_file(backup_path(path), binary=True) as backup:
-                backup.write(path.read_bytes())
-        write_text_atomic(path, text)
+        write_text_keeping_backup(path, definition_yaml(definition))
     except OSError as exc:
         raise PlaybookError(
             f"{path}: cannot write the definition of done ({exc.strerror or exc})"

@@ -8,6 +8,7 @@ package uses.
 
 from __future__ import annotations
 
+from playbook.atomic import backup_path
 from playbook.decisions.compare import (
     compare_decisions,
     compare_named,
@@ -33,7 +34,6 @@ from playbook.decisions.files import (
     DecisionsLoad,
     DecisionsLocation,
     Problem,
-    backup_path,
     decisions_from_data,
     decisions_location,
     decisions_yaml,

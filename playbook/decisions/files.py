@@ -17,7 +17,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from playbook.atomic import atomic_file, write_text_atomic
+from playbook.atomic import backup_path as backup_path  # where tests and the form look
+from playbook.atomic import write_text_keeping_backup
 from playbook.decisions.model import (
     REQUIRED_DECISIONS,
     REQUIRED_TYPES,
@@ -272,21 +273,11 @@ def decisions_yaml(decisions: Decisions) -> str:
     return header + yaml_text(decisions.to_data())
 
 
-def backup_path(path: Path) -> Path:
-    """Where the previous version of a decisions file is kept (`decisions.yaml.bak`)."""
-    path = Path(path)
-    return path.with_name(path.name + ".bak")
-
-
 def save_decisions(decisions: Decisions, path: Path) -> Path:
     """Write decisions.yaml atomically, after keeping the previous file as `decisions.yaml.bak`."""
     path = Path(path)
-    text = decisions_yaml(decisions)
     try:
-        if path.exists():
-            with atomic_file(backup_path(path), binary=True) as backup:
-                backup.write(path.read_bytes())
-        write_text_atomic(path, text)
+        write_text_keeping_backup(path, decisions_yaml(decisions))
     except OSError as exc:
         raise PlaybookError(f"{path}: cannot write decisions ({exc.strerror or exc})") from None
     return path
