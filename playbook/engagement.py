@@ -88,6 +88,18 @@ class HttpAuth(_Strict):
     )
 
 
+def readable_path(value: str | None, examples: str = "") -> str | None:
+    """`value` when it is a JMESPath (None passes); else the error a field validator raises."""
+    if value is not None:
+        try:
+            jmespath.compile(value)
+        except JMESPathError:
+            raise ValueError(
+                f"cannot read path {value!r} (expected a JMESPath{examples})"
+            ) from None
+    return value
+
+
 class HttpResponseMap(_Strict):
     """Where the answer's parts sit in the response JSON (dotted paths, `[*]` for lists)."""
 
@@ -103,15 +115,7 @@ class HttpResponseMap(_Strict):
     @field_validator("answer", "sources", "status", "trace_id")
     @classmethod
     def _jmespath(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                jmespath.compile(value)
-            except JMESPathError:
-                raise ValueError(
-                    f"cannot read path {value!r} (expected a JMESPath such as "
-                    "'result.refs[*].doc' or 'choices[0].message.content')"
-                ) from None
-        return value
+        return readable_path(value, " such as 'result.refs[*].doc' or 'choices[0].message.content'")
 
 
 class HttpStream(_Strict):
@@ -147,14 +151,7 @@ class HttpStream(_Strict):
     @field_validator("delta")
     @classmethod
     def _jmespath(cls, value: str) -> str:
-        try:
-            jmespath.compile(value)
-        except JMESPathError:
-            raise ValueError(
-                f"cannot read path {value!r} (expected a JMESPath such as 'text' or "
-                "'choices[0].delta.content')"
-            ) from None
-        return value
+        return readable_path(value, " such as 'text' or 'choices[0].delta.content'") or value
 
 
 class HttpHistoryConfig(_Strict):
@@ -173,12 +170,7 @@ class HttpHistoryConfig(_Strict):
     @field_validator("entries", "question", "answer")
     @classmethod
     def _jmespath(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                jmespath.compile(value)
-            except JMESPathError:
-                raise ValueError(f"cannot read path {value!r} (expected a JMESPath)") from None
-        return value
+        return readable_path(value)
 
 
 class HttpTarget(_Strict):
