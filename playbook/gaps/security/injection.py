@@ -21,7 +21,6 @@ An attempt whose answer failed is `undetermined`, never counted as resisted.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 from collections.abc import Sequence
@@ -30,11 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from playbook.errors import PlaybookError
+from playbook.gaps.security.pii import model_lines
 from playbook.gaps.security.probes import AccessProbe
-from playbook.safe_files import MAX_GOLDEN_BYTES, read_text
 from playbook.sources import DataSource
 from playbook.targets.base import Answer, Target
 from playbook.targets.capabilities import DataPipeline, capability, why_missing
@@ -93,25 +91,11 @@ class InjectionRun:
 
 
 def load_injection_probes(path: Path) -> list[Attack]:
-    attacks = []
-    for number, line in enumerate(read_text(path, MAX_GOLDEN_BYTES).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            probe = InjectionProbeLine.model_validate(json.loads(line))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "(line)"
-            raise PlaybookError(
-                f"{path}: line {number}: field '{where}': {first['msg']} (expected id, prompt "
-                "and success_marker)"
-            ) from None
-        except ValueError as exc:
-            raise PlaybookError(f"{path}: line {number}: not a JSON object ({exc})") from None
-        attacks.append(
-            Attack("direct", probe.id, probe.user, probe.prompt, (probe.success_marker,))
-        )
-    return attacks
+    """The engagement's direct injections; a bad line names the file, line and field."""
+    return [
+        Attack("direct", probe.id, probe.user, probe.prompt, (probe.success_marker,))
+        for probe in model_lines(path, InjectionProbeLine, "id, prompt and success_marker")
+    ]
 
 
 def built_attacks(probes: Sequence[AccessProbe], users: Sequence[User]) -> list[Attack]:
