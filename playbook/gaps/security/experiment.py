@@ -55,11 +55,11 @@ class SecurityRun:
     def restricted(self) -> list[Document]:
         return [document for document in self.documents if document.restricted]
 
-    @property
-    def telltales(self) -> set[str]:
-        """What a reply given without credentials must not hold: restricted ids and facts."""
-        found = {document.id for document in self.restricted}
-        return found | {fact for probe in self.probes for fact in probe.facts}
+
+def telltales(documents: list[Document], probes: list[AccessProbe]) -> set[str]:
+    """What a reply given without credentials must not hold: restricted ids and their facts."""
+    found = {document.id for document in documents if document.restricted}
+    return found | {fact for probe in probes for fact in probe.facts}
 
 
 def engagement_users(engagement: Engagement) -> list[User]:
@@ -107,9 +107,7 @@ def run_security(
     privacy = run_privacy(
         target, users, probes, topic, salt=engagement.name, filter_leaks=bool(access.leaks)
     )
-    telltales = {document.id for document in documents if document.restricted}
-    telltales |= {fact for probe in probes for fact in probe.facts}
-    auth = run_auth(target, workdir, telltales)
+    auth = run_auth(target, workdir, telltales(documents, probes))
     settings = engagement.security
     if settings.pii_questions:
         pii_file = engagement.resolve(settings.pii_questions)
