@@ -235,22 +235,30 @@ def _stored_fields(document: Document, content_hash: str, version: int) -> tuple
     )
 
 
-def _index_passages(connection: sqlite3.Connection, rowid: int, title: str, body: str) -> None:
-    """(Re)write the passages of the document at `rowid`: one rowid range of `passages`."""
-    first = rowid * PASSAGE_SLOTS
-    connection.execute(
-        "DELETE FROM passages WHERE rowid BETWEEN ? AND ?", (first, first + PASSAGE_SLOTS - 1)
+def _index_passages(
+    connection: sqlite3.Connection, documents: Iterable[tuple[int, str, str]]
+) -> None:
+    """(Re)write the passages of each document (rowid, title, body): one rowid range of
+    `passages` each. Call it once per transaction, after the documents are written: FTS5 writes
+    its pending terms out at every statement that opens a savepoint (an insert firing a
+    trigger), so passages written document by document between other writes cost a segment
+    each (measured: 0.19 s of a 0.7 s ingest of the Python docs)."""
+    documents = list(documents)
+    connection.executemany(
+        "DELETE FROM passages WHERE rowid BETWEEN ? AND ?",
+        [(rowid * PASSAGE_SLOTS, (rowid + 1) * PASSAGE_SLOTS - 1) for rowid, _, _ in documents],
     )
     connection.executemany(
         "INSERT INTO passages(rowid, label, text) VALUES (?, ?, ?)",
-        [
+        (
             (
-                first + position,
+                rowid * PASSAGE_SLOTS + position,
                 title if section.heading == title else f"{title} — {section.heading}",
                 section.text,
             )
+            for rowid, title, body in documents
             for position, section in enumerate(passages_of(title, body)[:PASSAGE_SLOTS])
-        ],
+        ),
     )
 
 
@@ -289,9 +297,9 @@ class Store:
             connection.executescript(_OLD_INDEX + INDEX)
             connection.execute("BEGIN IMMEDIATE")
             try:
-                rows = connection.execute("SELECT rowid, title, body FROM documents").fetchall()
-                for rowid, title, body in rows:
-                    _index_passages(connection, rowid, title, body)
+                _index_passages(
+                    connection, connection.execute("SELECT rowid, title, body FROM documents")
+                )
                 connection.execute(
                     "INSERT INTO state(key, value) VALUES ('schema', ?) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -594,6 +602,7 @@ class Store:
             )
         }
         changes: list[tuple[int, str, str]] = []
+        indexed: list[tuple[int, str, str]] = []  # (rowid, title, body) to index
         added = changed = unchanged = 0
         for document in documents:
             content_hash = document.content_hash
@@ -615,7 +624,7 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, document.id),
                 )
-                _index_passages(connection, cursor.lastrowid, document.title, document.body)
+                indexed.append((cursor.lastrowid, document.title, document.body))
                 added += 1
                 changes.append((version, document.id, "added"))
             else:
@@ -625,9 +634,10 @@ class Store:
                     "version = ? WHERE doc_id = ? RETURNING rowid",
                     (*values, document.id),
                 ).fetchone()[0]
-                _index_passages(connection, rowid, document.title, document.body)
+                indexed.append((rowid, document.title, document.body))
                 changed += 1
                 changes.append((version, document.id, "changed"))
+        _index_passages(connection, indexed)
         incoming = {document.id for document in documents}
         failed_ids = {entry.doc_id for entry in quarantined if entry.doc_id}
         failed_places = {entry.path for entry in quarantined} | unreadable
@@ -746,6 +756,7 @@ class Store:
         )
         current = dict(connection.execute("SELECT doc_id, rev FROM documents"))
         changes = []
+        indexed: list[tuple[int, str, str]] = []  # (rowid, title, body) to index
         added = changed = deleted = 0
         for doc_id in current.keys() - wanted.keys():
             connection.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
@@ -766,7 +777,7 @@ class Store:
                     "version = ? WHERE doc_id = ? RETURNING rowid",
                     (*row, doc_id),
                 ).fetchone()[0]
-                _index_passages(connection, rowid, row[2], row[3])
+                indexed.append((rowid, row[2], row[3]))
                 changed += 1
                 changes.append((version, doc_id, "changed"))
             else:
@@ -776,9 +787,10 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*row, doc_id),
                 )
-                _index_passages(connection, cursor.lastrowid, row[2], row[3])
+                indexed.append((cursor.lastrowid, row[2], row[3]))
                 added += 1
                 changes.append((version, doc_id, "added"))
+        _index_passages(connection, indexed)
         unchanged = len(wanted) - added - changed
         connection.executemany("INSERT INTO changes VALUES (?, ?, ?)", changes)
         origins = sorted({row[0] for row in connection.execute("SELECT origin FROM documents")})

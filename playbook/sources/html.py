@@ -94,7 +94,8 @@ META = {  # meta name (or property) -> document field
     "groups": "groups",
     "source": "source",
 }
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# only what must change: a lone space matched as well made this the slowest step of a page
+_SPACES = re.compile(r"[\t\r\f\v\u00a0][ \t\r\f\v\u00a0]*| [ \t\r\f\v\u00a0]+")
 _LINE_BREAKS = re.compile(r" *\n[ \n]*")
 _EMPTY_HEADING = re.compile(r"^#{1,6} ?$\n?", re.M)  # a heading with no text (an icon, an anchor)
 _PRE = "\ue000pre{}\ue001"  # a private-use placeholder no page contains

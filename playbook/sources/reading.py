@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -78,12 +79,11 @@ def iter_sources(
     sources: Sequence[DataSource], base: Path | None = None, parsed: ParsedFiles | None = None
 ) -> Iterator[tuple[list[SourceRecord], list[ReadError]]]:
     """The records and errors of each file in turn, so a large corpus streams. With `parsed`,
-    a file unchanged since it was last read cleanly is not parsed again.
-
-    Parsing stays in this process: measured on the Python docs, two worker processes cut it
-    from 1.28 s to 0.87 s, but a forkserver or spawn worker re-runs an unguarded script's main
-    and a fork of a threaded process (a Jupyter kernel) can deadlock.
+    a file unchanged since it was last read cleanly is not parsed again; the files that must be
+    parsed are shared among worker processes when there are enough of them (`parse_workers`).
     """
+    from playbook.sources import parse_workers  # it imports this module
+
     for source in sources:
         folder = Path(source.path)
         if base is not None and not folder.is_absolute():
@@ -92,22 +92,42 @@ def iter_sources(
             yield [], [ReadError(source.name, str(folder), "source path not found")]
             continue
         root = folder if folder.is_dir() else folder.parent
-        for path in source_files(folder, source.format, source.exclude):
-            if parsed is None:
-                yield read_file(path, source, format_of(path, source.format), root)
-                continue
-            try:
-                signature = file_signature(path, source)
-            except OSError:  # gone since it was listed: read_file says so
-                yield read_file(path, source, format_of(path, source.format), root)
-                continue
-            recalled = parsed.recall(source.name, str(path), signature)
+        declaration = source.model_dump_json()
+        # per file: its records recalled from `parsed`, or the task that parses it
+        plan: list[tuple[list[SourceRecord] | None, parse_workers.ParseTask, str | None]] = []
+        tasks: list[parse_workers.ParseTask] = []
+        # workers start once enough files need parsing, and import while the rest are hashed
+        pool: parse_workers.ParserPool | None = None
+        files = source_files(folder, source.format, source.exclude)
+        for path in files:
+            task = parse_workers.ParseTask(
+                str(path), declaration, format_of(path, source.format), str(root)
+            )
+            signature = None
+            if parsed is not None:
+                with contextlib.suppress(OSError):  # gone since it was listed: read_file says so
+                    signature = file_signature(path, source)
+            recalled = (
+                parsed.recall(source.name, str(path), signature) if signature is not None else None
+            )
+            plan.append((recalled, task, signature))
+            if recalled is None:
+                tasks.append(task)
+                if pool is None and len(tasks) == parse_workers.MIN_FILES_PER_WORKER:
+                    workers = parse_workers.worker_count(len(files))
+                    pool = parse_workers.ParserPool(workers) if workers else None
+        results = (
+            pool.parse_all(tasks)
+            if pool is not None
+            else parse_workers.parse_all(tasks, parse_workers.worker_count(len(tasks)))
+        )
+        for recalled, task, signature in plan:
             if recalled is not None:
                 yield recalled, []
                 continue
-            found, problems = read_file(path, source, format_of(path, source.format), root)
-            if found and not problems:
-                parsed.remember(source.name, str(path), signature, found)
+            found, problems = next(results)
+            if parsed is not None and signature is not None and found and not problems:
+                parsed.remember(source.name, task.path, signature, found)
             yield found, problems
 
 
