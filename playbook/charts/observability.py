@@ -10,8 +10,7 @@ from plotly.subplots import make_subplots
 
 from playbook.evaluation import Comparison, Evaluation, metric_label
 from playbook.gaps.observability.metrics import Window
-from playbook.gaps.observability.traces import stage_of
-from playbook.targets.capabilities import SpanRecord
+from playbook.targets.capabilities import SpanRecord, stage_of
 
 _STAGE_COLOURS = {"retrieval": "#3182bd", "generation": "#e6550d", "": "#969696"}
 _SHOWN_METRICS = ("hit", "mrr", "answer_f1", "refusal_correct", "citation_valid")

@@ -139,14 +139,14 @@ async def _drive(
                 started, answer = await asyncio.wait_for(
                     loop.run_in_executor(pool, timed_ask, request), timeout_s
                 )
-            status, stages = answer.status, dict(answer.timings)
+            status, stages, trace_id = answer.status, dict(answer.timings), answer.trace_id
         except TimeoutError:
-            status, stages = "error", {}
+            status, stages, trace_id = "error", {}, None
         finally:
             in_flight -= 1
         finished = time.perf_counter() - origin
         first = stages.pop("first_token", None)
-        samples[index] = Sample(due, started, finished, status, stages, first)
+        samples[index] = Sample(due, started, finished, status, stages, first, trace_id)
 
     tasks = []
     try:
@@ -182,7 +182,9 @@ def run_closed_loop(target: object, requests: Sequence[Request], count: int) -> 
         finished = time.perf_counter() - origin
         stages = dict(answer.timings)
         first = stages.pop("first_token", None)
-        samples.append(Sample(started, started, finished, answer.status, stages, first))
+        samples.append(
+            Sample(started, started, finished, answer.status, stages, first, answer.trace_id)
+        )
     wall = time.perf_counter() - origin
     cpu = time.process_time() - cpu_start
     rate = count / wall if wall else 0.0

@@ -42,6 +42,7 @@ class Sample:
     status: str  # an AnswerStatus, or "error" for no answer in time
     stages: Mapping[str, float] = field(default_factory=dict)
     first_token: float | None = None  # seconds from the request's start, when it streamed
+    trace_id: str | None = None  # the answer's trace, to find its spans
 
     @property
     def latency(self) -> float:
@@ -74,6 +75,7 @@ class LoadRun:
     in_flight_max: int = 0
     note: str = ""  # why the run stopped early, if it did
     max_lag_s: float = MAX_LAG_S  # the schedule lag (p99) above which the run is invalid
+    stage_source: str = ""  # where stage timings came from, when not from the target's answers
 
     @property
     def latencies(self) -> list[float]:

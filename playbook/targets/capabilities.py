@@ -372,6 +372,31 @@ class SpanRecord:
         return (self.end_ns - self.start_ns) / 1e9
 
 
+# The stages a RAG answer goes through, each recognised by its GenAI operation name first
+# (https://opentelemetry.io/docs/specs/semconv/gen-ai/), by its span name otherwise.
+STAGE_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "retrieval": ("retrieval", "embeddings"),
+    "generation": ("chat", "text_completion", "generate_content"),
+}
+STAGE_NAMES: dict[str, tuple[str, ...]] = {
+    "retrieval": ("retriev", "search", "vector", "rerank"),
+    "generation": ("chat", "generat", "completion", "llm", "model"),
+}
+
+
+def stage_of(span: SpanRecord) -> str | None:
+    """The RAG stage a span stands for, if any."""
+    operation = str(span.attributes.get("gen_ai.operation.name", "")).lower()
+    for stage, operations in STAGE_OPERATIONS.items():
+        if operation in operations:
+            return stage
+    name = span.name.lower()
+    for stage, fragments in STAGE_NAMES.items():
+        if any(fragment in name for fragment in fragments):
+            return stage
+    return None
+
+
 class Spans(Protocol):
     """The spans a target has emitted since it started (or since `clear`)."""
 

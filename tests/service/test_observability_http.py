@@ -26,11 +26,15 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from playbook.decisions.model import Decisions
+from playbook.decisions.model import Decisions, LatencyBudget
 from playbook.engagement import load_engagement
-from playbook.gaps import observability
+from playbook.gaps import latency, observability
+from playbook.gaps.latency.experiment import stages_from_spans
 from playbook.golden import engagement_golden
+from playbook.load import Request as LoadRequest
+from playbook.load import run_open_load
 from playbook.targets import connect
+from playbook.targets.capabilities import Spans, capability
 from tests.service.conftest import DOCUMENTS, closed_port, markdown
 from tests.service.team_service import serving
 
@@ -248,3 +252,32 @@ def test_an_undeclared_black_box_skips_what_it_hides_and_is_still_evaluated(tmp_
     assert quality.status == "fail"  # the salary question times out: hit@5 3 of 4
     assert "hit@5 0.75 on 4 questions" in quality.detail
     assert run.evaluation.counts["refusal_correct"] == 5
+
+
+def test_a_black_box_that_exports_spans_gets_its_stage_timings_from_them(
+    tmp_path, monkeypatch, keys_in_env
+):
+    """Notebook 04's per-stage check on the same service: its answers carry no timings, its
+    spans reach the playbook's receiver, and their stages give the breakdown."""
+    port = closed_port()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
+    app = team_app(tmp_path / "helpdesk.jsonl")
+    budget = LatencyBudget(p95_ms=2500, retrieval_ms=300, generation_ms=1800, peak_rps=10)
+    with serving(app) as url:
+        folder = engagement_folder(tmp_path / "engagement", url, {"otlp_port": port})
+        engagement = load_engagement(folder)
+        target = connect(engagement.target.spec, engagement, workdir=tmp_path / "work")
+        try:
+            requests = [LoadRequest(GOLDEN[0][1], "u-alice"), LoadRequest(GOLDEN[1][1], "u-hana")]
+            spans = capability(target, Spans)  # the receiver listens from here on
+            measured = run_open_load(target, requests, 10, 2.0, 20, seed=3)
+            assert measured.valid and not measured.stages  # the answers say nothing of stages
+            run = stages_from_spans(measured, spans)
+        finally:
+            target.close()
+    app.state.provider.shutdown()
+    assert run.stage_source == f"the spans of {len(run.samples)} of {len(run.samples)} answers"
+    assert set(run.stages) == {"retrieval", "generation"}
+    assert 0 < run.stage_ms("retrieval") < run.latency_ms(95)
+    check = latency.check_stages(run, budget)
+    assert check.status == "pass", check.detail

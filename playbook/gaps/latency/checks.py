@@ -127,7 +127,7 @@ def check_p99(run: LoadRun, budget: LatencyBudget, measured: str) -> CheckResult
 
 
 def check_stages(run: LoadRun, budget: LatencyBudget) -> CheckResult:
-    """Each budgeted stage's own p95, from the timings the target reports."""
+    """Each budgeted stage's own p95, from the timings the target reports or its spans."""
     expected = ", ".join(f"{stage} <= {ms} ms" for stage, ms in budget.stages.items())
     if (problem := _unusable(STAGES, run)) is not None:
         return problem
@@ -136,7 +136,8 @@ def check_stages(run: LoadRun, budget: LatencyBudget) -> CheckResult:
         seen = ", ".join(run.stages) or "none"
         return STAGES.not_measured(
             f"the target reports no timing for {', '.join(budget.stages)} (reported: {seen}): "
-            "return a `timings` object (stage -> seconds) or a Server-Timing header",
+            "return a `timings` object (stage -> seconds) or a Server-Timing header, or "
+            "export spans (engagement field target.otlp_port or target.traces)",
             expected=expected,
         )
     shares = {stage: (run.stage_ms(stage) or 0.0) / budget.stages[stage] for stage in reported}
@@ -146,6 +147,8 @@ def check_stages(run: LoadRun, budget: LatencyBudget) -> CheckResult:
         f"{stage} p95 {run.stage_ms(stage):.0f} ms of {budget.stages[stage]} ms"
         for stage in reported
     )
+    if run.stage_source:
+        detail += f" (from {run.stage_source})"
     missing = [stage for stage in budget.stages if stage not in reported]
     if missing:
         detail += f"; not reported: {', '.join(missing)}"

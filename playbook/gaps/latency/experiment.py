@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import csv
 import time
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from playbook.engagement import DepthBudget, Engagement
@@ -22,12 +23,21 @@ from playbook.load import MAX_LAG_S, LoadRun, Request, run_closed_loop, run_open
 from playbook.percentiles import percentile
 from playbook.safe_files import read_text
 from playbook.targets.base import Target
-from playbook.targets.capabilities import CorpusScaling, Serving, capability, why_missing
+from playbook.targets.capabilities import (
+    CorpusScaling,
+    Serving,
+    SpanRecord,
+    Spans,
+    capability,
+    stage_of,
+    why_missing,
+)
 
 SWEEP_FACTORS = (1.0, 1.5, 2.0, 3.0)  # arrival rates of the sweep, as multiples of the peak
 MIN_PHASE_REQUESTS = 20  # a phase shorter than this gives no p95 worth reading
 SCALING_QUESTIONS = 6  # questions asked one by one at each corpus size
 WORKING_DAYS_A_MONTH = 21
+SPAN_WAIT_S = 3.0  # an SDK exports spans in batches: the last answers' spans arrive after them
 CACHE_HIT_SHARE = 0.5  # a repeat answered in under half its first time was served from a cache
 MAX_LOG_BYTES = 64 * 1024 * 1024
 
@@ -140,6 +150,53 @@ def peak_load(target: Target, requests: Sequence[Request], settings: LatencySett
         timeout_s=settings.timeout_s,
         max_lag_s=settings.max_lag_s,
     )
+
+
+def stages_from_spans(run: LoadRun, spans: Spans | None) -> LoadRun:
+    """The run with each answer's stage timings read from its trace, when the target reports no
+    timings of its own but exports spans: per stage, the time its spans cover (nested spans of
+    one stage counted once), stages recognised as notebook 05 recognises them. Ask for `spans`
+    before the load: a declared OTLP receiver starts listening when it is first asked for."""
+    if spans is None or run.stages or not run.samples:
+        return run
+    wanted = {sample.trace_id.lower() for sample in run.samples if sample.trace_id}
+    if not wanted:
+        return run
+    deadline = time.monotonic() + SPAN_WAIT_S
+    while True:
+        by_trace: dict[str, list[SpanRecord]] = defaultdict(list)
+        for span in spans.spans():
+            if span.trace_id.lower() in wanted:
+                by_trace[span.trace_id.lower()].append(span)
+        if len(by_trace) == len(wanted) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    samples = tuple(
+        replace(sample, stages=stage_seconds(by_trace[sample.trace_id.lower()]))
+        if sample.trace_id and sample.trace_id.lower() in by_trace
+        else sample
+        for sample in run.samples
+    )
+    source = f"the spans of {len(by_trace)} of {len(run.samples)} answers"
+    return replace(run, samples=samples, stage_source=source)
+
+
+def stage_seconds(spans: Sequence[SpanRecord]) -> dict[str, float]:
+    """Seconds each RAG stage took in one trace: the union of its spans' intervals."""
+    intervals: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for span in spans:
+        if (stage := stage_of(span)) is not None:
+            intervals[stage].append((span.start_ns, span.end_ns))
+    covered = {}
+    for stage, spans_of_stage in intervals.items():
+        total, reach = 0, None
+        for start, end in sorted(spans_of_stage):
+            if reach is None or start > reach:
+                total, reach = total + end - start, end
+            elif end > reach:
+                total, reach = total + end - reach, end
+        covered[stage] = total / 1e9
+    return covered
 
 
 @dataclass(frozen=True)
@@ -366,8 +423,9 @@ def run_latency(
     measured = production_size_target(target, settings, workdir / "production-size")
     try:
         loaded = served(measured, workdir / "served")
+        spans = capability(loaded.target, Spans)  # asked first: a receiver starts listening
         loaded.target.ask(requests[0].question, requests[0].user)  # warm: build and ingest
-        peak = peak_load(loaded.target, requests, settings)
+        peak = stages_from_spans(peak_load(loaded.target, requests, settings), spans)
         sweep = rate_sweep(
             loaded.target,
             requests,

@@ -11,18 +11,8 @@ import pandas as pd
 
 from playbook.gaps.failure.classify import is_refusal
 from playbook.targets.base import Answer
-from playbook.targets.capabilities import SpanRecord
+from playbook.targets.capabilities import STAGE_OPERATIONS, SpanRecord, stage_of
 
-# The stages a RAG answer goes through, each recognised by its GenAI operation name first
-# (https://opentelemetry.io/docs/specs/semconv/gen-ai/), by its span name otherwise.
-STAGE_OPERATIONS: dict[str, tuple[str, ...]] = {
-    "retrieval": ("retrieval", "embeddings"),
-    "generation": ("chat", "text_completion", "generate_content"),
-}
-STAGE_NAMES: dict[str, tuple[str, ...]] = {
-    "retrieval": ("retriev", "search", "vector", "rerank"),
-    "generation": ("chat", "generat", "completion", "llm", "model"),
-}
 GENAI_ATTRIBUTES = ("gen_ai.operation.name", "gen_ai.request.model")  # on every stage span
 MIN_COVERAGE = 0.95  # share of answers whose trace shows every stage
 
@@ -42,19 +32,6 @@ class TraceOf:
     def complete(self) -> bool:
         needed = {"retrieval"} if self.refused else set(STAGE_OPERATIONS)
         return needed <= set(self.stages) and not self.missing_attributes
-
-
-def stage_of(span: SpanRecord) -> str | None:
-    """The RAG stage a span stands for, if any."""
-    operation = str(span.attributes.get("gen_ai.operation.name", "")).lower()
-    for stage, operations in STAGE_OPERATIONS.items():
-        if operation in operations:
-            return stage
-    name = span.name.lower()
-    for stage, fragments in STAGE_NAMES.items():
-        if any(fragment in name for fragment in fragments):
-            return stage
-    return None
 
 
 def traces_of(

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+import pytest
+
 from playbook.decisions.model import LatencyBudget
 from playbook.gaps import latency
 from playbook.gaps.latency import RepeatMix, Scaling, ScalingPoint, Sweep
-from playbook.gaps.latency.experiment import RepeatAsk
-from playbook.load import LoadRun, Sample
+from playbook.gaps.latency.experiment import RepeatAsk, stages_from_spans
+from playbook.load import LoadRun, Request, Sample, run_open_load
+from playbook.targets.base import Answer
+from playbook.targets.capabilities import SpanRecord, Spans
 
 BUDGET = LatencyBudget(
     p95_ms=2500,
@@ -114,3 +121,73 @@ def test_requests_that_failed_before_their_first_token_count_as_waiting_all_alon
     mixed = LoadRun(4, "poisson", 40, answered + dropped, 10.0, 0.2)
     result = latency.check_first_token(mixed, BUDGET)
     assert result.status == "fail" and result.observed == 8000.0
+
+
+class TracedOnly:
+    """A service that reports no timings in its answers but exports spans, in a batch that
+    arrives after the answers (as an SDK's BatchSpanProcessor sends them): a 10 ms search, and
+    a generation of `generation_s` holding a nested model call (one stage, counted once)."""
+
+    spec = "test:traced"
+
+    def __init__(self, generation_s: float) -> None:
+        self.generation_s = generation_s
+        self.finished: list[SpanRecord] = []
+        self.exported: list[SpanRecord] = []
+        self.lock = threading.Lock()
+        self.count = 0
+
+    def ask(self, question: str, user: str | None = None) -> Answer:
+        with self.lock:
+            self.count += 1
+            trace = f"{self.count:032x}"
+        start = time.time_ns()
+        search_end = start + 10_000_000
+        end = search_end + int(self.generation_s * 1e9)
+        time.sleep((end - start) / 1e9)
+        spans = [
+            SpanRecord(trace, "a" * 16, None, "POST /ask", start, end),
+            SpanRecord(trace, "b" * 16, "a" * 16, "search handbook", start, search_end),
+            SpanRecord(
+                trace,
+                "c" * 16,
+                "a" * 16,
+                "chat extractor",
+                search_end,
+                end,
+                {"gen_ai.operation.name": "chat"},
+            ),
+            SpanRecord(trace, "d" * 16, "c" * 16, "llm call", search_end + 1_000_000, end),
+        ]
+        with self.lock:
+            self.finished.extend(spans)
+        return Answer("ok", ("HB-001",), trace_id=trace)
+
+    def spans(self) -> list[SpanRecord]:
+        with self.lock:  # the batch of spans ended so far is exported at each read after a delay
+            self.exported, self.finished = self.exported + self.finished, []
+            return list(self.exported)
+
+    def clear(self) -> None:
+        self.exported = []
+
+    def capability(self, kind):
+        return self if kind is Spans else None
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("generation_s", "status"), [(0.05, "pass"), (0.4, "fail")])
+def test_stage_timings_come_from_spans_when_the_answers_carry_none(generation_s, status):
+    budget = BUDGET.model_copy(update={"generation_ms": 200})
+    target = TracedOnly(generation_s)
+    requests = [Request("How many days of leave?", "u-alice")]
+    measured = run_open_load(target, requests, 20, 1.0, 20, seed=1)
+    assert latency.check_stages(measured, budget).status == "skip"  # the answers alone
+    run = stages_from_spans(measured, target)
+    assert run.stage_source == f"the spans of {len(run.samples)} of {len(run.samples)} answers"
+    assert run.stage_ms("retrieval") == pytest.approx(10, abs=0.5)
+    assert run.stage_ms("generation") == pytest.approx(generation_s * 1000, abs=0.5)
+    result = latency.check_stages(run, budget)
+    assert result.status == status and "from the spans of" in result.detail
