@@ -114,3 +114,31 @@ def test_sigterm_stops_serving_and_removes_the_temporary_store(engagement, tmp_p
     assert process.returncode == 0, err
     assert "stopped cleanly" in out
     assert not any(scratch.glob("playbook-serve-*")), list(scratch.iterdir())
+
+
+def test_connections_accepted_on_our_sockets_send_replies_without_waiting_for_acks():
+    """asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets made for TCP by name;
+    without it every reply on a keep-alive connection waited ~40 ms for a delayed ACK (Locust
+    read the served reference at 4x the generator's latency until this was found)."""
+    import asyncio
+
+    seen: list[int] = []
+
+    async def main() -> None:
+        def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(accepted, sock=listen("127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            for _ in range(100):
+                if seen:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(main())
+    assert seen and seen[0] != 0
