@@ -56,7 +56,8 @@ bench: setup corpus
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_run.py --template python-docs --jobs 2
 	$(BIN)/python benchmarks/bench_corpus.py
-	cd benchmarks && ../$(BIN)/python bench_http_client.py && ../$(BIN)/python bench_load.py
+	cd benchmarks && ../$(BIN)/python bench_http_client.py && ../$(BIN)/python bench_load.py \
+	  && ../$(BIN)/python bench_load.py --delay-ms 20
 	@test ! -f benchmarks/bench_reference.py || $(BIN)/python benchmarks/bench_reference.py
 
 lab: setup

@@ -32,6 +32,9 @@ MAX_LAG_MS = 5.0
 # One JSON answer for every request, HTTP/1.1 keep-alive; request bodies read by Content-Length.
 SERVER = r"""
 import asyncio
+import sys
+
+DELAY_S = float(sys.argv[1]) / 1000 if len(sys.argv) > 1 else 0.0  # each reply held this long
 
 BODY = b'{"answer": "Every employee receives 25 days.", "sources": [{"id": "HB-001"}]}'
 REPLY = (
@@ -55,7 +58,10 @@ class Answering(asyncio.Protocol):
             if len(self.buffer) < end + 4 + length:
                 return
             self.buffer = self.buffer[end + 4 + length :]
-            self.transport.write(REPLY)
+            if DELAY_S:
+                asyncio.get_running_loop().call_later(DELAY_S, self.transport.write, REPLY)
+            else:
+                self.transport.write(REPLY)
 
 
 async def main():

@@ -69,6 +69,13 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="requests a second")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
+        "--delay-ms",
+        type=float,
+        default=0.0,
+        help="the loopback API holds each reply this long (Locust's percentiles are whole "
+        "milliseconds: at 2 ms a 1 ms step reads as 50 %%)",
+    )
+    parser.add_argument(
         "--reference",
         action="store_true",
         help="load `playbook serve --profile prototype` on the demo (answers in ~15 ms) instead "
@@ -94,7 +101,9 @@ def main() -> int:
         )
         wait_until_up(port)
     else:
-        server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+        server = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(args.delay_ms)], stdout=subprocess.PIPE, text=True
+        )
     try:
         if not args.reference:
             port = int(server.stdout.readline())  # type: ignore[union-attr]
@@ -133,7 +142,9 @@ def main() -> int:
         server.terminate()
         server.wait(10)
     columns = ("source", "rate_rps", "requests", "errors", "p50_ms", "p95_ms", "p99_ms", "valid")
-    print(f"Loopback API at {args.rate:g} req/s for {args.seconds:g} s")
+    served = "playbook serve --profile prototype" if args.reference else "Loopback API"
+    held = f", replies held {args.delay_ms:g} ms" if args.delay_ms and not args.reference else ""
+    print(f"{served} at {args.rate:g} req/s for {args.seconds:g} s{held}")
     print("  ".join(f"{column:>10}" for column in columns))
     for row in rows:
         cells = []
