@@ -52,6 +52,7 @@ from playbook.gaps.failure.matrix import (
     fault_settings,
     planned_cells,
     route_table,
+    run_fault_matrices,
     run_fault_matrix,
 )
 from playbook.gaps.failure.probes import EDGE_INPUTS, ProbeAnswer, Probes, run_probes
@@ -110,6 +111,7 @@ __all__ = [
     "retry_amplification",
     "route_table",
     "run_breaker_episode",
+    "run_fault_matrices",
     "run_fault_matrix",
     "run_probes",
 ]

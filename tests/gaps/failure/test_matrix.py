@@ -213,3 +213,22 @@ def test_on_the_bundled_demo_data_prototype_fails_and_production_passes(tmp_path
             made.close()
     assert scores["prototype"] <= 0.5
     assert scores["production"] >= 0.9
+
+
+def test_the_other_profiles_matrix_runs_beside_the_targets_and_keeps_its_own_verdicts(
+    engagement, target, tmp_path
+) -> None:
+    config = replace(settings(), kinds=("hang", "exception"), rates=(1.0,))
+    items = golden(engagement)
+    prototype = target("prototype")
+    matrix, contrast = failure.run_fault_matrices(prototype, items, config, tmp_path / "work")
+    assert matrix.target == "reference:prototype"
+    assert contrast is not None and contrast.target == "reference:production"
+    assert {cell.kind for cell in matrix.cells} == {cell.kind for cell in contrast.cells}
+    # each keeps its own profile's behaviour: the prototype waits out a hang, production cuts it
+    hung = {
+        m.target: max(o.seconds for o in m.observations if o.kind == "hang")
+        for m in (matrix, contrast)
+    }
+    assert hung["reference:prototype"] >= config.hang_s
+    assert hung["reference:production"] < config.budget_s
