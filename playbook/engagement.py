@@ -288,6 +288,21 @@ class TargetConfig(_Strict):
             raise ValueError(f"{value!r}: expected python:module:callable")
         return value
 
+    @field_validator("switches")
+    @classmethod
+    def _known_switches(cls, value: dict[str, bool]) -> dict[str, bool]:
+        # refused here, once, naming the field: the reference system would otherwise fail
+        # every answer with it
+        from playbook.reference.switches import SWITCHES
+
+        unknown = sorted(set(value) - set(SWITCHES))
+        if unknown:
+            raise ValueError(
+                f"unknown hardening switch {', '.join(map(repr, unknown))}: expected some of "
+                f"{', '.join(SWITCHES)}"
+            )
+        return value
+
     @field_validator("spec")
     @classmethod
     def _known_spec(cls, value: str) -> str:

@@ -117,6 +117,9 @@ class ReferenceTarget:
         self.profile = profile
         self.engagement = engagement
         self.switches = dict(engagement.target.switches if switches is None else switches)
+        from playbook.reference.switches import Hardening
+
+        Hardening.preset(profile).with_switches(self.switches)  # a bad name stops here, once
         self._workdir = Path(workdir) if workdir else None
         self._scratch: str | None = None
         self._options = options

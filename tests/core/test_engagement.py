@@ -58,6 +58,10 @@ def test_the_bundled_demo_engagement_is_valid_and_points_at_the_reference_system
         ("name: x\ngate: {min_readiness: 1.5}\n", ["gate.min_readiness", "1"]),
         ("name: x\nnotebooks: {'09': {}}\n", ["notebooks", "unknown notebook"]),
         ("name: x\ndata_sources: [{name: a, path: b, format: xls}]\n", ["data_sources.0.format"]),
+        (
+            "name: x\ntarget: {switches: {timeoutz: false}}\n",
+            ["target.switches", "'timeoutz'", "timeouts"],
+        ),
     ],
 )
 def test_a_bad_field_is_named_with_the_file_and_what_was_expected(tmp_path, text, names):
@@ -106,3 +110,12 @@ def test_new_engagement_refuses_a_non_empty_folder_unless_forced(tmp_path):
         create_engagement(folder)
     create_engagement(folder, force=True)
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_misspelt_switch_given_to_the_reference_target_stops_it_once(tmp_path):
+    """Switches a notebook or a scenario passes straight to the target: refused when it is made,
+    not by an error in every answer it gives."""
+    from playbook.targets.reference import ReferenceTarget
+
+    with pytest.raises(PlaybookError, match="unknown hardening switch 'timeoutz'"):
+        ReferenceTarget(load_engagement(DEMO_TEMPLATE), "production", tmp_path, {"timeoutz": False})
