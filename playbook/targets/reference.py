@@ -521,7 +521,12 @@ class ReferenceScaling:
     def __init__(self, target: ReferenceTarget) -> None:
         self._target = target
         other = ReferenceContrast(target)
-        self.profiles = (target.spec, other.label)
+        own = target.spec
+        if target.settings.hardening.profile == "custom":  # not to be read as the shipped one
+            own = f"{target.spec} (custom switches)"
+        self.profiles = (own, other.label)
+        # spec -> (profile, switches) of the system each label stands for
+        self._built = {own: (target.profile, target.switches), other.label: (other.profile, {})}
 
     def open(self, documents: int, spec: str, workdir: Path) -> ReferenceTarget:
         from playbook.errors import PlaybookError
@@ -541,10 +546,13 @@ class ReferenceScaling:
         if extra:
             sources.append(DataSource(name=self.SOURCE, path=str(folder), format="json"))
         scaled = base.engagement.model_copy(update={"data_sources": sources})
-        profile = spec.removeprefix("reference:")
-        switches = base.switches if spec == base.spec else {}
+        profile, switches = self._built[spec]
         return ReferenceTarget(
-            scaled, profile, workdir / f"{profile}-{documents}", switches, **base._options
+            scaled,
+            profile,
+            workdir / f"{profile if not switches else 'custom'}-{documents}",
+            switches,
+            **base._options,
         )
 
 

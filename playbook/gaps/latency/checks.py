@@ -208,6 +208,8 @@ def check_errors(run: LoadRun, budget: LatencyBudget) -> CheckResult:
 
 
 def check_corpus_scaling(scaling: Scaling, spec: str, budget: LatencyBudget) -> CheckResult:
+    """The target's own line (`scaling.own`, else `spec`): growth and p95 at the largest size."""
+    spec = scaling.own or spec
     points = scaling.of(spec)
     if scaling.missing is not None:
         return CORPUS_SCALING.not_measured(scaling.missing)

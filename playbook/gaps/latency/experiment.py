@@ -262,6 +262,7 @@ class ScalingPoint:
 class Scaling:
     points: tuple[ScalingPoint, ...]
     missing: str | None = None  # why the target could not be scaled
+    own: str | None = None  # the spec of the target's own line (its label when switches differ)
 
     def of(self, spec: str) -> list[ScalingPoint]:
         return sorted((p for p in self.points if p.spec == spec), key=lambda p: p.documents)
@@ -288,7 +289,7 @@ def corpus_scaling(
             finally:
                 scaled.close()
             points.append(ScalingPoint(spec, size, tuple(run.latencies), ingest_s))
-    return Scaling(tuple(points))
+    return Scaling(tuple(points), own=scaling.profiles[0])
 
 
 # ---- repeated questions ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from playbook.engagement import DEMO_TEMPLATE, load_engagement
 from playbook.gaps import latency
 from playbook.golden import engagement_golden
 from playbook.targets import connect
+from playbook.targets.capabilities import CorpusScaling, capability
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +81,25 @@ def test_without_the_cache_repeated_questions_cost_their_full_time(demo, tmp_pat
             system.close()
         verdicts[name] = latency.check_repeat_cache(repeats).status
     assert verdicts == {"cache": "pass", "no cache": "fail"}
+
+
+def test_a_target_with_changed_switches_is_drawn_apart_from_the_shipped_profile(demo, tmp_path):
+    engagement, budget, items = demo
+    system = target(engagement, "reference:production", tmp_path / "04", index=False)
+    try:
+        scaling_offer = capability(system, CorpusScaling)
+        own, other = scaling_offer.profiles
+        assert own == "reference:production (custom switches)"
+        assert other == "reference:production"
+        custom = scaling_offer.open(1_000, own, tmp_path / "scaled")
+        shipped = scaling_offer.open(1_000, other, tmp_path / "scaled")
+        try:
+            for built in (custom, shipped):
+                built.ask(items[0].question, items[0].user)  # builds and ingests it
+            assert not custom.settings.hardening.index and shipped.settings.hardening.index
+            assert custom.system.store.path != shipped.system.store.path  # two stores, not one
+        finally:
+            custom.close()
+            shipped.close()
+    finally:
+        system.close()
