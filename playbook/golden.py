@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from playbook.errors import PlaybookError, describe_validation_error
-from playbook.safe_files import MAX_GOLDEN_BYTES, FileProblem, parse_json, read_text
+from playbook.errors import PlaybookError
+from playbook.safe_files import model_lines
 
 if TYPE_CHECKING:
     from playbook.engagement import Engagement
@@ -45,27 +45,9 @@ class GoldenItem(BaseModel):
 def load_golden_set(path: Path) -> list[GoldenItem]:
     """Read a JSON-lines golden set; a bad line is a PlaybookError naming file, line and field."""
     path = Path(path)
-    try:
-        lines = read_text(path, MAX_GOLDEN_BYTES).splitlines()
-    except FileNotFoundError:
-        raise PlaybookError(f"{path}: golden set not found (field 'golden_set')") from None
-    except IsADirectoryError:
-        raise PlaybookError(f"{path}: is a folder, expected the golden set file") from None
-    except FileProblem as exc:
-        raise PlaybookError(f"{path}: {exc}") from None
-    except OSError as exc:
-        raise PlaybookError(f"{path}: cannot read the golden set ({exc.strerror})") from None
     items: list[GoldenItem] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = GoldenItem.model_validate(parse_json(line))
-        except FileProblem as exc:
-            raise PlaybookError(f"{path}:{number}: {exc}") from None
-        except ValidationError as exc:
-            raise describe_validation_error(f"{path}:{number}", exc) from None
+    for number, item in model_lines(path, GoldenItem, "golden set", "golden_set"):
         if item.id in seen:
             raise PlaybookError(f"{path}:{number}: field 'id': duplicate id {item.id!r}")
         seen.add(item.id)

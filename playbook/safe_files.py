@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 
-from playbook.errors import PlaybookError
+from playbook.errors import PlaybookError, describe_validation_error
+
+M = TypeVar("M", bound=BaseModel)
 
 MAX_CONFIG_BYTES = 1 * 1024 * 1024  # engagement.yaml, decisions.yaml, users.yaml
 MAX_GOLDEN_BYTES = 64 * 1024 * 1024  # the golden set
@@ -53,10 +56,38 @@ def read_text(path: Path, limit: int) -> str:
 
 def read_config(path: Path, what: str, field: str | None = None) -> str:
     """The text of a configuration file, or a PlaybookError naming the file and the field."""
+    return _read_named(Path(path), MAX_CONFIG_BYTES, what, field)
+
+
+def model_lines(
+    path: Path, model: type[M], what: str, field: str | None = None, limit: int = MAX_GOLDEN_BYTES
+) -> list[tuple[int, M]]:
+    """Each non-blank line of a JSON Lines file as `model`, with its line number. A file that
+    cannot be read, or a line that is not a valid object, is a PlaybookError naming the file
+    (`what` it should be, the engagement `field` that named it), the line and the field."""
     path = Path(path)
+    found = []
+    for number, line in enumerate(_read_named(path, limit, what, field).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            data = parse_json(line)
+        except FileProblem as exc:
+            raise PlaybookError(f"{where}: {exc}") from None
+        if not isinstance(data, dict):
+            raise PlaybookError(f"{where}: expected a JSON object (one {what} entry per line)")
+        try:
+            found.append((number, model.model_validate(data)))
+        except ValidationError as exc:
+            raise describe_validation_error(where, exc) from None
+    return found
+
+
+def _read_named(path: Path, limit: int, what: str, field: str | None) -> str:
     named = f" (field '{field}')" if field else ""
     try:
-        return read_text(path, MAX_CONFIG_BYTES)
+        return read_text(path, limit)
     except FileNotFoundError:
         raise PlaybookError(f"{path}: {what} not found{named}") from None
     except IsADirectoryError:

@@ -31,8 +31,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from playbook.gaps.security.pii import model_lines
 from playbook.gaps.security.probes import AccessProbe
+from playbook.safe_files import model_lines
 from playbook.sources import DataSource
 from playbook.targets.base import Answer, Target
 from playbook.targets.capabilities import DataPipeline, capability, why_missing
@@ -91,10 +91,13 @@ class InjectionRun:
 
 
 def load_injection_probes(path: Path) -> list[Attack]:
-    """The engagement's direct injections; a bad line names the file, line and field."""
+    """The engagement's direct injections ({id, prompt, success_marker}); a bad line names the
+    file, line and field."""
     return [
         Attack("direct", probe.id, probe.user, probe.prompt, (probe.success_marker,))
-        for probe in model_lines(path, InjectionProbeLine, "id, prompt and success_marker")
+        for _, probe in model_lines(
+            path, InjectionProbeLine, "injection probes", "security.injection_probes"
+        )
     ]
 
 

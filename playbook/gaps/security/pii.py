@@ -16,15 +16,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from playbook.errors import PlaybookError
 from playbook.golden import GoldenItem
 from playbook.pii import PiiFinder
-from playbook.safe_files import MAX_GOLDEN_BYTES, read_text
+from playbook.safe_files import model_lines
 from playbook.targets.base import Target
 from playbook.targets.capabilities import History, Logs, Metrics, Spans, capability, why_missing
 from playbook.users import User
@@ -55,31 +53,14 @@ def normalised(text: str) -> str:
 
 
 def load_pii_questions(path: Path) -> list[PiiQuestion]:
-    """The JSON Lines file of seeded questions; a bad line names the file, line and field."""
-    return model_lines(path, PiiQuestion, "id, question and pii: a list of {type, value}")
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def model_lines(path: Path, model: type[M], expected: str) -> list[M]:
-    """Each non-blank line of a JSON Lines probe file as `model`; a bad line is a PlaybookError
-    naming the file, the line, the field and what was `expected`."""
-    found = []
-    for number, line in enumerate(read_text(path, MAX_GOLDEN_BYTES).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            found.append(model.model_validate(json.loads(line)))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "(line)"
-            raise PlaybookError(
-                f"{path}: line {number}: field '{where}': {first['msg']} (expected {expected})"
-            ) from None
-        except ValueError as exc:
-            raise PlaybookError(f"{path}: line {number}: not a JSON object ({exc})") from None
-    return found
+    """The JSON Lines file of seeded questions ({id, question, pii: [{type, value}]}); a bad line
+    names the file, line and field."""
+    return [
+        question
+        for _, question in model_lines(
+            path, PiiQuestion, "personal-data questions", "security.pii_questions"
+        )
+    ]
 
 
 def generated_questions(items: Sequence[GoldenItem], users: Sequence[User]) -> list[PiiQuestion]:

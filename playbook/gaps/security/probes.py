@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from playbook.errors import PlaybookError, describe_validation_error
-from playbook.safe_files import MAX_GOLDEN_BYTES, FileProblem, parse_json, read_text
+from playbook.errors import PlaybookError
+from playbook.safe_files import model_lines
 from playbook.sources.reading import read_sources
 from playbook.sources.records import scalar_text
 from playbook.users import EVERYONE
@@ -183,33 +183,9 @@ def load_probe_file(
     PlaybookError naming the file, the line and the field. With `documents_by_id`, a doc_id must
     name one of them, and a line without groups takes the document's."""
     path = Path(path)
-    try:
-        lines = read_text(path, MAX_GOLDEN_BYTES).splitlines()
-    except FileNotFoundError:
-        raise PlaybookError(f"{path}: probe file not found") from None
-    except IsADirectoryError:
-        raise PlaybookError(f"{path}: is a folder, expected the probe file") from None
-    except FileProblem as exc:
-        raise PlaybookError(f"{path}: {exc}") from None
-    except OSError as exc:
-        raise PlaybookError(f"{path}: cannot read the probe file ({exc.strerror})") from None
     probes: list[AccessProbe] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, entry in model_lines(path, _ProbeLine, "probe file", "security.probes"):
         where = f"{path}:{number}"
-        try:
-            data = parse_json(line)
-        except FileProblem as exc:
-            raise PlaybookError(f"{where}: {exc}") from None
-        if not isinstance(data, dict):
-            raise PlaybookError(
-                f"{where}: expected a JSON object {{doc_id, groups, fact, question}}"
-            )
-        try:
-            entry = _ProbeLine.model_validate(data)
-        except ValidationError as exc:
-            raise describe_validation_error(where, exc) from None
         document = documents_by_id.get(entry.doc_id) if documents_by_id is not None else None
         if documents_by_id is not None and document is None:
             raise PlaybookError(
