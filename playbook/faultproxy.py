@@ -38,7 +38,7 @@ import h11
 import httpx
 
 from playbook.errors import PlaybookError
-from playbook.loopback import listen
+from playbook.loopback import BackgroundServer, listen
 
 ToxicType = Literal["latency", "timeout", "reset_peer", "limit_data", "status", "malformed", "body"]
 TOXIC_TYPES: tuple[str, ...] = ToxicType.__args__  # type: ignore[attr-defined]
@@ -128,8 +128,11 @@ class _Request:
     body: bytes
 
 
-class FaultProxy:
+class FaultProxy(BackgroundServer):
     """An HTTP proxy on loopback in a background thread; `start()`, `set_toxics(...)`, `stop()`."""
+
+    description = "the fault proxy"
+    thread_name = "fault-proxy"
 
     def __init__(
         self,
@@ -154,6 +157,7 @@ class FaultProxy:
                 f"fault proxy: field 'host': {host!r} is not a loopback address "
                 f"(expected one of {', '.join(LOOPBACK)})"
             )
+        super().__init__()
         self.upstream = str(parsed).rstrip("/")
         self.host = host
         self.seed = seed
@@ -167,11 +171,7 @@ class FaultProxy:
         self._events: list[ProxyEvent] = []
         self._arrivals: list[str | None] = []  # toxic of each request, recorded on arrival
         self._arrivals_dropped = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: asyncio.AbstractServer | None = None
         self._client: httpx.AsyncClient | None = None
-        self.port = 0
 
     # ---- control (any thread) ------------------------------------------------------------------
 
@@ -213,57 +213,12 @@ class FaultProxy:
         with self._lock:
             return list(self._events)
 
-    def start(self, timeout_s: float = 10.0) -> FaultProxy:
-        """Listen on the loopback port (0: a free one) and serve from a background thread."""
-        if self._thread is not None:
-            return self
-        sock = listen(
+    def _socket(self) -> socket.socket:
+        return listen(
             self.host,
             self._requested_port,
             "fault proxy: set another port in field 'target.fault_proxy.port'",
         )
-        self.port = sock.getsockname()[1]
-        ready = threading.Event()
-        failure: list[BaseException] = []
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._open(sock))
-            except BaseException as exc:  # reported to start() below
-                failure.append(exc)
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._close())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name=f"fault-proxy-{self.port}", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout_s) or failure:
-            self.stop()
-            raise RuntimeError(f"the fault proxy did not start: {failure[0] if failure else ''}")
-        return self
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop serving, drop open connections and wait for the thread (at most `timeout_s`)."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop has already stopped
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout_s)
-        self._thread = None
-        self._loop = None
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # ---- the event loop ------------------------------------------------------------------------
 
@@ -273,18 +228,10 @@ class FaultProxy:
         self._client = httpx.AsyncClient(
             timeout=self._upstream_timeout_s, trust_env=not loopback, follow_redirects=False
         )
-        self._server = await asyncio.start_server(self._accept, sock=sock)
+        await super()._open(sock)
 
     async def _close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        # Every task, not only the connections being served: one accepted just before the stop
-        # has not started yet, and a task never run leaves its coroutine un-awaited.
-        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        await super()._close()
         if self._client is not None:
             await self._client.aclose()
 

@@ -51,7 +51,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from playbook.errors import PlaybookError
-from playbook.loopback import listen
+from playbook.loopback import BackgroundServer, listen
 from playbook.safe_files import MAX_DOCUMENT_BYTES, FileProblem, parse_json, read_text
 from playbook.targets.capabilities import SpanRecord
 
@@ -460,7 +460,7 @@ class _Reply:
     close: bool = False
 
 
-class OtlpReceiver:
+class OtlpReceiver(BackgroundServer):
     """An OTLP/HTTP trace receiver on 127.0.0.1 in a background thread; `start()`, `stop()`.
 
     `POST /v1/traces` with `application/x-protobuf` or `application/json` (gzip or deflate
@@ -469,19 +469,19 @@ class OtlpReceiver:
     any other path 404. It keeps the newest `max_spans` spans; `dropped` counts the others.
     """
 
+    description = "the OTLP receiver"
+    thread_name = "otlp-receiver"
+
     def __init__(
         self, port: int = 0, max_spans: int = MAX_SPANS, max_body_bytes: int = MAX_BODY_BYTES
     ) -> None:
-        self.port = 0
+        super().__init__()
         self.max_body_bytes = max_body_bytes
         self._requested_port = port
         self._lock = threading.Lock()
         self._spans: deque[SpanRecord] = deque(maxlen=max_spans)
         self._dropped = 0
         self._exports = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: asyncio.AbstractServer | None = None
 
     def __repr__(self) -> str:
         with self._lock:
@@ -528,76 +528,14 @@ class OtlpReceiver:
         with self._lock:
             return self._exports
 
-    def start(self, timeout_s: float = 10.0) -> OtlpReceiver:
-        """Listen on the loopback port (0: a free one) and serve from a background thread."""
-        if self._thread is not None:
-            return self
-        sock = listen(
+    def _socket(self) -> socket.socket:
+        return listen(
             HOST,
             self._requested_port,
             "choose another port for the OTLP receiver (field 'target.otlp_port')",
         )
-        self.port = sock.getsockname()[1]
-        ready = threading.Event()
-        failure: list[BaseException] = []
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._open(sock))
-            except BaseException as exc:  # reported to start() below
-                failure.append(exc)
-                sock.close()
-                loop.close()
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._close())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name=f"otlp-receiver-{self.port}", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout_s) or failure:
-            self.stop()
-            raise RuntimeError(f"the OTLP receiver did not start: {failure[0] if failure else ''}")
-        return self
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop serving, drop open connections, free the port and wait for the thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop has already stopped
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout_s)
-        self._thread = None
-        self._loop = None
-
-    def __enter__(self) -> OtlpReceiver:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # ---- the event loop ------------------------------------------------------------------------
-
-    async def _open(self, sock: socket.socket) -> None:
-        self._server = await asyncio.start_server(self._accept, sock=sock)
-
-    async def _close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2.0)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
