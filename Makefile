@@ -58,7 +58,7 @@ bench: setup corpus
 	$(BIN)/python benchmarks/bench_corpus.py
 	cd benchmarks && ../$(BIN)/python bench_http_client.py && ../$(BIN)/python bench_load.py \
 	  && ../$(BIN)/python bench_load.py --delay-ms 20
-	@test ! -f benchmarks/bench_reference.py || $(BIN)/python benchmarks/bench_reference.py
+	@test ! -f benchmarks/bench_reference.py || $(BIN)/python benchmarks/bench_reference.py --retrieval-docs 100000
 
 lab: setup
 	$(BIN)/playbook lab $(DEMO)

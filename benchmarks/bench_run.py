@@ -18,6 +18,28 @@ from pathlib import Path
 PYTHON_DOCS = "/usr/share/doc/python3.11/html"  # Debian's python3.11-doc
 
 
+def where_the_time_goes(run_dir: Path, record: dict) -> list[tuple[str, float, float, float]]:
+    """Per notebook: seconds outside its cells (kernel start, papermill), in its import cell (the
+    first code cell that imports, after the parameters) and in the rest of its cells."""
+    rows = []
+    for entry in record["notebooks"]:
+        path = run_dir / "notebooks" / f"{entry['name']}.ipynb"
+        if not path.is_file():
+            continue
+        cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+        timed = [
+            ("".join(c["source"]), c.get("metadata", {}).get("papermill", {}).get("duration") or 0)
+            for c in cells
+            if c["cell_type"] == "code"
+        ]
+        imports = next(
+            (d for source, d in timed if source.lstrip().startswith(("from ", "import "))), 0.0
+        )
+        in_cells = sum(d for _, d in timed)
+        rows.append((entry["name"], entry["seconds"] - in_cells, imports, in_cells - imports))
+    return rows
+
+
 def run_once(workspace: Path, template: str, jobs: int, target: str | None) -> tuple[float, dict]:
     folder = workspace / f"{template}-jobs{jobs}"
     subprocess.run(
@@ -34,7 +56,9 @@ def run_once(workspace: Path, template: str, jobs: int, target: str | None) -> t
     if completed.returncode not in (0, 1):
         sys.exit(f"playbook run failed ({completed.returncode}): {completed.stderr.strip()}")
     (run_dir,) = [path for path in (folder / "runs").iterdir() if (path / "run.json").is_file()]
-    return seconds, json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    record["time_goes"] = where_the_time_goes(run_dir, record)
+    return seconds, record
 
 
 def main() -> None:
@@ -61,6 +85,11 @@ def main() -> None:
             cells.append(f"{entry['seconds']:>14.1f}")
         print(f"{name:<28}" + "".join(cells))
     print(f"{'whole run (wall)':<28}" + "".join(f"{s:>14.1f}" for s, _ in results.values()))
+    jobs, (_, record) = max(results.items())
+    print(f"\nWhere the time goes (jobs={jobs}, seconds)")
+    print(f"{'notebook':<28}{'kernel+papermill':>18}{'imports':>10}{'work':>10}")
+    for name, outside, imports, work in record["time_goes"]:
+        print(f"{name:<28}{outside:>18.1f}{imports:>10.1f}{work:>10.1f}")
 
 
 if __name__ == "__main__":
