@@ -56,7 +56,7 @@ def worker_count(files: int) -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    if cores < 2:
+    if cores < 2 or not sys.executable:  # an embedded interpreter has no python to start
         return 0
     wanted = min(cores, MAX_WORKERS, files // MIN_FILES_PER_WORKER)
     return wanted if wanted >= 2 else 0
