@@ -15,6 +15,7 @@ import pytest
 from playbook.errors import PlaybookError
 from playbook.loopback import listen
 from playbook.targets.reference import serve_engagement
+from tests.event_loops import run_in_own_loop
 
 from .conftest import SALARY, SALARY_MARKER, TOKENS, closed_port
 
@@ -140,5 +141,5 @@ def test_connections_accepted_on_our_sockets_send_replies_without_waiting_for_ac
                 await asyncio.sleep(0.01)
             writer.close()
 
-    asyncio.run(main())
+    run_in_own_loop(main())
     assert seen and seen[0] != 0
