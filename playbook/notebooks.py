@@ -26,6 +26,7 @@ class NotebookInfo:
     after: tuple[str, ...] = ()  # notebooks whose results this one reads
     checks: str = ""  # the module whose `CHECKS` declares the checks its evidence holds
     alone: bool = False  # runs with no other notebook: it measures time, which they would share
+    typical_s: float = 5.0  # seconds on the demo at depth quick: the order of a first run's waves
 
     @property
     def number(self) -> str:
@@ -46,10 +47,23 @@ _GAPS = ("02_data_pipelines", "03_failure_handling", "04_latency", "05_observabi
 # Gap notebooks wait for 00 as well: a target that answers nothing stops the run there.
 _MEASURED_AFTER = (_SCOPE, _DECISIONS)
 SEQUENCE: tuple[NotebookInfo, ...] = (
-    NotebookInfo(_SCOPE, "scope", "Engagement and scope", checks="playbook.gaps.scope"),
-    NotebookInfo(_DECISIONS, "decisions", "Architecture decisions", checks="playbook.decisions"),
     NotebookInfo(
-        "02_data_pipelines", "data", "Data pipelines", _MEASURED_AFTER, "playbook.gaps.data"
+        _SCOPE, "scope", "Engagement and scope", checks="playbook.gaps.scope", typical_s=4.6
+    ),
+    NotebookInfo(
+        _DECISIONS,
+        "decisions",
+        "Architecture decisions",
+        checks="playbook.decisions",
+        typical_s=3.3,
+    ),
+    NotebookInfo(
+        "02_data_pipelines",
+        "data",
+        "Data pipelines",
+        _MEASURED_AFTER,
+        "playbook.gaps.data",
+        typical_s=10.2,
     ),
     NotebookInfo(
         "03_failure_handling",
@@ -57,9 +71,16 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         "Failure handling",
         _MEASURED_AFTER,
         "playbook.gaps.failure",
+        typical_s=16.2,
     ),
     NotebookInfo(
-        "04_latency", "latency", "Latency", _MEASURED_AFTER, "playbook.gaps.latency", alone=True
+        "04_latency",
+        "latency",
+        "Latency",
+        _MEASURED_AFTER,
+        "playbook.gaps.latency",
+        alone=True,
+        typical_s=31.2,
     ),
     NotebookInfo(
         "05_observability",
@@ -67,6 +88,7 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         "Observability",
         _MEASURED_AFTER,
         "playbook.gaps.observability",
+        typical_s=6.6,
     ),
     NotebookInfo(
         "06_security_access",
@@ -74,12 +96,14 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         "Security and access",
         _MEASURED_AFTER,
         "playbook.gaps.security",
+        typical_s=14.2,
     ),
     NotebookInfo(
         "07_definition_of_done",
         "done",
         "Definition of done",
         (_SCOPE, _DECISIONS, *_GAPS, "06_security_access"),
+        typical_s=4.0,
     ),
 )
 BY_NAME = {info.name: info for info in SEQUENCE}

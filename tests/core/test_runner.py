@@ -156,3 +156,39 @@ def test_a_run_shown_in_a_log_gets_plain_progress_lines(tmp_path, monkeypatch):
     assert "… 02_data_pipelines" in text
     assert "02_data_pipelines: cell 3 of 10; ingest pydocs 120 of 498" in text
     assert "ok 02_data_pipelines" in text and "\x1b[" not in text  # no terminal codes in a log
+
+
+def test_within_a_wave_the_longest_notebooks_start_first():
+    gaps = [
+        BY_NAME[name]
+        for name in (
+            "02_data_pipelines",
+            "03_failure_handling",
+            "05_observability",
+            "06_security_access",
+        )
+    ]
+    first = [nb.name for nb in plan_waves(gaps)[0]]
+    assert first[:2] == ["03_failure_handling", "06_security_access"]  # the demo's typical times
+    # the engagement's own last run decides once there is one
+    measured = {"05_observability": 40.0, "02_data_pipelines": 1.0}
+    assert [nb.name for nb in plan_waves(gaps, measured)[0]][0] == "05_observability"
+
+
+def test_the_last_runs_durations_come_from_its_record_and_a_damaged_one_is_passed_over(tmp_path):
+    import json
+
+    from playbook.runner import last_durations
+
+    engagement = load_engagement(create_engagement(tmp_path / "e", template=DEMO_TEMPLATE))
+    assert last_durations(engagement) == {}
+    runs = engagement.folder / "runs"
+    (runs / "20261130T090000000Z-aaaa").mkdir(parents=True)
+    (runs / "20261130T090000000Z-aaaa" / "run.json").write_text(
+        json.dumps(
+            {"notebooks": [{"name": "03_failure_handling", "status": "ok", "seconds": 16.2}]}
+        )
+    )
+    (runs / "20261130T100000000Z-bbbb").mkdir()
+    (runs / "20261130T100000000Z-bbbb" / "run.json").write_text("{not json")
+    assert last_durations(engagement) == {"03_failure_handling": 16.2}
