@@ -41,6 +41,9 @@ def _decoded(mapping: dict[str, Any]) -> object:
     return mapping
 
 
+FLUSH_EVERY = 64  # files remembered per write
+
+
 class ParsedFileCache:
     """Parsed records by (source, file), valid while the file's signature is unchanged."""
 
@@ -92,9 +95,11 @@ class ParsedFileCache:
         except (TypeError, ValueError):
             return  # a value JSON cannot keep: this file is parsed every time
         self._pending.append((origin, path, signature, encoded))
+        if len(self._pending) >= FLUSH_EVERY:
+            self.flush()  # while the parse workers are busy, not all at the end of the ingest
 
     def flush(self) -> None:
-        """Write what this ingest parsed, in one transaction."""
+        """Write what was remembered since the last flush, in one transaction."""
         pending, self._pending = self._pending, []
         connection = self._open()
         if connection is None or not pending:
