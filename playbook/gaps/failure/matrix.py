@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 ERROR_TYPE_FIELDS = ("error.type", "error_type", "errorType")
 SETTLE_POLL_S = 0.1
+CONTRAST_SHARE = 0.25  # of the matrix time budget, for the other profile's matrix
+CONTROL_SHARE = 0.25  # of the matrix time budget, for the controls (at least one is asked)
 
 
 @dataclass(frozen=True)
@@ -164,15 +166,21 @@ def ask_timed(target: Target, item: GoldenItem) -> tuple[Answer, float]:
 
 
 def control_questions(
-    target: Target, items: Sequence[GoldenItem], settings: FaultSettings
+    target: Target,
+    items: Sequence[GoldenItem],
+    settings: FaultSettings,
+    deadline: float | None = None,
 ) -> list[GoldenItem]:
-    """Answerable golden questions (a seeded sample) the target answers correctly without faults."""
+    """Answerable golden questions (a seeded sample) the target answers correctly without faults,
+    as many as it answers before `deadline` (time.monotonic)."""
     answerable = [item for item in items if item.answerable]
     chosen = sample_golden(answerable, settings.questions, settings.seed)
     if chosen:  # a warm-up: a cold start (pools, connections) is not the fault under test
         ask_timed(target, chosen[0])
     control = []
     for item in chosen:
+        if deadline is not None and time.monotonic() >= deadline and control:
+            break
         answer, seconds = ask_timed(target, item)
         if classify(answer, item, seconds, settings.budget_s)[0] == "correct":
             control.append(item)
@@ -233,14 +241,18 @@ def run_fault_matrix(
         )
     injector.apply(None)
     injector.reset()
-    control = control_questions(target, items, settings)
+    started = time.monotonic()
+    deadline = started + settings.max_seconds  # the controls count against it too
+    # a slow target answers few controls in a quarter of the time, and leaves the rest to cells
+    control = control_questions(
+        target, items, settings, started + settings.max_seconds * CONTROL_SHARE
+    )
     if not control:
         return replace(
             base,
             error="no golden question was answered correctly without faults, so no fault "
             "effect can be told apart (fix what notebook 00 reports first)",
         )
-    deadline = time.monotonic() + settings.max_seconds
     cells: list[CellResult] = []
     observations: list[Observation] = []
     offset = 0
@@ -424,13 +436,17 @@ def route_table(target: Target) -> pd.DataFrame:
 def contrast_matrix(
     target: Target, items: Sequence[GoldenItem], settings: FaultSettings, workdir: Path
 ) -> FaultMatrix | None:
-    """The same matrix on the target's other profile, where it has one (else None)."""
+    """The same matrix on the target's other profile, where it has one (else None), in a
+    quarter of the time: it is shown for comparison, and a prototype re-reading a large corpus
+    for every question (about a second each on the Python docs) spent a quick run's minute."""
     contrast = capability(target, Contrast)
     if contrast is None:
         return None
     other = contrast.open(Path(workdir) / "contrast")
     try:
-        return run_fault_matrix(other, items, settings)
+        return run_fault_matrix(
+            other, items, replace(settings, max_seconds=settings.max_seconds * CONTRAST_SHARE)
+        )
     finally:
         other.close()
 

@@ -3,6 +3,7 @@ hardening switch the area is about flips its check when turned off in production
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -180,6 +181,23 @@ def test_the_matrix_stops_at_its_time_budget(engagement, target) -> None:
     matrix = failure.run_fault_matrix(made, golden(engagement), config)
     assert matrix.cells and all(cell.skipped == "time budget spent" for cell in matrix.cells)
     assert not matrix.observations
+
+
+def test_a_slow_targets_controls_stop_at_a_quarter_of_the_budget_and_leave_time_for_cells(
+    engagement, target
+) -> None:
+    made = target("production")
+    ask = made.ask
+
+    def slowly(question, user=None):  # a target that answers in 0.2 s, like a scan of a big site
+        time.sleep(0.2)
+        return ask(question, user)
+
+    made.ask = slowly
+    config = replace(settings(), max_seconds=3.0, kinds=("exception",), rates=(1.0,))
+    matrix = failure.run_fault_matrix(made, golden(engagement), config)
+    assert 1 <= len(matrix.control) <= 5  # about 0.75 s of controls, not the 20 questions
+    assert any(cell.requests for cell in matrix.cells)  # the rest of the time measured cells
 
 
 def test_a_target_without_a_fault_route_is_skipped_with_the_reason(engagement) -> None:
