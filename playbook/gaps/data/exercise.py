@@ -53,6 +53,7 @@ from playbook.targets.capabilities import (
 )
 
 DEFAULT_DROP = "samples:corpus_v2"
+COMPANION_SHARE = 0.25  # of the asking time, for the same exercise on the other profile
 PROBE_SOURCE = "playbook-probes"
 PHASES = ("before", "during", "after")
 # the probe's own token in the question: on a large corpus a retriever without idf (a
@@ -189,11 +190,11 @@ class ExerciseLimits:
     arrival_seconds: float  # how long a change may take to show in answers after its ingest
 
     @classmethod
-    def from_budget(cls, budget: DepthBudget) -> ExerciseLimits:
-        """Limits sized from the run's depth budget."""
+    def from_budget(cls, budget: DepthBudget, share: float = 1.0) -> ExerciseLimits:
+        """Limits sized from the run's depth budget; `share` of the asking time."""
         return cls(
             questions=budget.questions,
-            seconds_per_phase=max(10.0, budget.seconds * 10),
+            seconds_per_phase=max(10.0, budget.seconds * 10) * share,
             arrival_seconds=budget.seconds,
         )
 
@@ -205,8 +206,10 @@ def run_exercise(
     budget: DepthBudget,
     upstream_drop: str = DEFAULT_DROP,
     data_contract: str = "",
+    share: float = 1.0,
 ) -> Exercise:
-    """Run the scripted ingest sequence on the target's pipeline, or say why it cannot run.
+    """Run the scripted ingest sequence on the target's pipeline, or say why it cannot run;
+    its question phases take at most `share` of the depth's time.
 
     `upstream_drop` is a folder with one subfolder per data source (named like the source) whose
     files replace or add to that source's files. `data_contract` is a stored contract (JSON); empty
@@ -224,7 +227,7 @@ def run_exercise(
     run = pipeline.start(folder)
     result: Exercise
     try:
-        limits = ExerciseLimits.from_budget(budget)
+        limits = ExerciseLimits.from_budget(budget, share)
         sources = pipeline.sources()
         result = _Exercise(run, pipeline.label, sources, drop, golden, contract, limits).run()
     except Exception as exc:  # a broken pipeline is a finding, not a crash of the notebook
@@ -248,13 +251,17 @@ def companion_exercise(
     upstream_drop: str = DEFAULT_DROP,
     data_contract: str = "",
 ) -> Exercise | None:
-    """The same exercise on the target's other profile, where it has one (None otherwise)."""
+    """The same exercise on the target's other profile, where it has one (None otherwise), with
+    a quarter of the time to ask: it is shown for comparison, and a prototype re-reading a large
+    corpus for every question spent most of a quick run on it."""
     contrast = capability(target, Contrast)
     if contrast is None:
         return None
     other = contrast.open(Path(workdir) / "contrast")
     try:
-        return run_exercise(other, engagement, workdir, budget, upstream_drop, data_contract)
+        return run_exercise(
+            other, engagement, workdir, budget, upstream_drop, data_contract, COMPANION_SHARE
+        )
     finally:
         other.close()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from playbook.charts import data as draw
 from playbook.engagement import Engagement, load_engagement
 from playbook.gaps import data
@@ -174,3 +176,32 @@ def test_the_companion_of_a_prototype_target_is_the_production_profile(world: Pa
     finally:
         target.close()
     assert isinstance(other, data.PipelineExercise) and other.label == "reference:production"
+
+
+def test_the_companion_asks_for_a_quarter_of_the_time(world: Path, monkeypatch) -> None:
+    """Shown for comparison: a prototype re-reading a large corpus for every question must not
+    spend a quick run's minute on it."""
+    import playbook.gaps.data.exercise as exercise
+
+    shares = []
+    real = exercise.run_exercise
+
+    def recorded(*args, **kwargs):
+        result = real(*args, **kwargs)
+        shares.append(args[6] if len(args) > 6 else kwargs.get("share", 1.0))
+        return result
+
+    monkeypatch.setattr(exercise, "run_exercise", recorded)
+    engagement = load_engagement(world)
+    target = connect("reference:prototype", engagement, workdir=world / "quarter")
+    try:
+        data.companion_exercise(
+            target, engagement, world / "quarter-work", BUDGET, str(world / "drop")
+        )
+    finally:
+        target.close()
+    assert shares == [exercise.COMPANION_SHARE] and exercise.COMPANION_SHARE == 0.25
+    full = exercise.ExerciseLimits.from_budget(BUDGET)
+    assert exercise.ExerciseLimits.from_budget(BUDGET, 0.25).seconds_per_phase == pytest.approx(
+        full.seconds_per_phase / 4
+    )
