@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,7 +35,7 @@ from pydantic import (
 from playbook.atomic import backup_path, write_text_keeping_backup
 from playbook.decisions.files import is_bundled, parse_yaml
 from playbook.engagement import Engagement
-from playbook.errors import PlaybookError
+from playbook.errors import PlaybookError, field_path, plain_message
 from playbook.evidence import CheckResult, Evidence
 from playbook.safe_files import FileProblem, read_config
 from playbook.scorecard import Gate, Scorecard
@@ -163,32 +163,13 @@ class DefinitionOfDone(BaseModel):
 # The file
 
 
-def _field(loc: Sequence[object]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
 def _message(error: Mapping[str, Any]) -> str:
     kind = error["type"]
-    if kind == "missing":
-        return "missing (this field is required)"
-    if kind == "extra_forbidden":
-        return "unknown field (check the spelling)"
     if kind == "too_short":
         return "expected at least one item"
     if kind == "tuple_type":
         return f"expected a list (got {error.get('input')!r:.40})"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if message.startswith("Input should be "):
-        message = "expected " + message.removeprefix("Input should be ")
-    elif message.startswith("String should"):
-        message = "expected a text that should" + message.removeprefix("String should")
-    value = error.get("input")
-    if kind != "value_error" and (isinstance(value, str | int | float | bool) or value is None):
-        message += f" (got {value!r})"
-    return message
+    return plain_message(error, quote_value_errors=False)
 
 
 def definition_from_data(data: object, source: object = DEFINITION_FILE) -> DefinitionOfDone:
@@ -211,7 +192,9 @@ def definition_from_data(data: object, source: object = DEFINITION_FILE) -> Defi
             or not any(other["loc"][: len(error["loc"])] == error["loc"] and other is not error
                        for other in errors)
         ]  # fmt: skip
-        problems = [f"field '{_field(e['loc'])}': {_message(e)}" for e in errors]
+        problems = [
+            f"field '{field_path(e['loc']) or '(top level)'}': {_message(e)}" for e in errors
+        ]
         raise PlaybookError(f"{source}: " + "; ".join(problems)) from None
 
 

@@ -27,7 +27,7 @@ from playbook.decisions.model import (
     attribute_name,
 )
 from playbook.engagement import TEMPLATES_DIR, Engagement
-from playbook.errors import PlaybookError
+from playbook.errors import PlaybookError, field_path, plain_message
 from playbook.safe_files import FileProblem, StrictLoader, read_config
 from playbook.safe_files import parse_yaml as parse_strict_yaml
 
@@ -72,31 +72,7 @@ class DecisionsLoad:
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def _friendly(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "missing (this field is required)"
-    if kind == "extra_forbidden":
-        return "unknown field (check the spelling)"
-    message = str(error["msg"])
-    message = message.removeprefix("Value error, ")
-    if message.startswith("Input should be "):
-        message = "expected " + message.removeprefix("Input should be ")
-    elif message.startswith("String should"):
-        message = "expected a text that should" + message.removeprefix("String should")
-    value = error.get("input")
-    if isinstance(value, str | int | float | bool | dt.date) or value is None:
-        message += f" (got {value!r})"
-    return message
-
-
-def _dotted(prefix: str, loc: Sequence[object]) -> str:
-    text = prefix
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+DECISION_VALUES = (str, int, float, bool, dt.date)  # values a problem quotes (dates are decided)
 
 
 def _remove(data: dict[str, Any], loc: Sequence[object]) -> bool:
@@ -150,7 +126,9 @@ def _validate_leniently(
             for error in sorted(exc.errors(), key=_location_key, reverse=True):
                 loc = tuple(error["loc"])
                 if loc not in found:  # a value dropped last round is not also reported "missing"
-                    found[loc] = Problem(_dotted(prefix, loc), _friendly(error))
+                    found[loc] = Problem(
+                        field_path(loc, prefix), plain_message(error, DECISION_VALUES)
+                    )
                 removed = _remove(working, loc) or removed
             if not removed:
                 break
