@@ -13,6 +13,7 @@ so the records and errors are exactly those of an in-process read.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import queue
@@ -45,9 +46,13 @@ Parsed = tuple[list[SourceRecord], list[ReadError]]
 
 
 def parse(task: ParseTask) -> Parsed:
-    return read_file(
-        Path(task.path), DataSource.model_validate_json(task.declaration), task.fmt, Path(task.root)
-    )
+    return read_file(Path(task.path), _declared(task.declaration), task.fmt, Path(task.root))
+
+
+@functools.lru_cache(maxsize=64)
+def _declared(declaration: str) -> DataSource:
+    """The source every task of it names, validated once, not once per file."""
+    return DataSource.model_validate_json(declaration)
 
 
 def worker_count(files: int) -> int:

@@ -31,9 +31,9 @@ class ParsedFiles(Protocol):
     ) -> None: ...
 
 
-def file_signature(path: Path, source: DataSource) -> str:
+def file_signature(path: Path, declaration: str) -> str:
     """What the records of `path` depend on: its content and modification time, the source's
-    declaration (format, mapping, defaults) and the readers' version."""
+    `declaration` (its JSON: format, mapping, defaults) and the readers' version."""
     # the content's digest, not only size and time: a same-size edit within the file system's
     # timestamp granularity would otherwise read as unchanged (git's "racy" files)
     stat = path.stat()
@@ -41,8 +41,7 @@ def file_signature(path: Path, source: DataSource) -> str:
         raise OSError("too large to remember")  # read_file reports it
     with path.open("rb") as handle:
         digest = hashlib.file_digest(handle, "blake2b").hexdigest()
-    declared = source.model_dump_json()
-    return f"{READER_VERSION}:{digest}:{stat.st_mtime_ns}:{declared}"
+    return f"{READER_VERSION}:{digest}:{stat.st_mtime_ns}:{declaration}"
 
 
 def source_files(folder: Path, fmt: str, exclude: Sequence[str] = ()) -> list[Path]:
@@ -106,7 +105,7 @@ def iter_sources(
             signature = None
             if parsed is not None:
                 with contextlib.suppress(OSError):  # gone since it was listed: read_file says so
-                    signature = file_signature(path, source)
+                    signature = file_signature(path, declaration)
             recalled = (
                 parsed.recall(source.name, str(path), signature) if signature is not None else None
             )
