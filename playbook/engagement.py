@@ -293,14 +293,10 @@ class TargetConfig(_Strict):
     def _known_switches(cls, value: dict[str, bool]) -> dict[str, bool]:
         # refused here, once, naming the field: the reference system would otherwise fail
         # every answer with it
-        from playbook.reference.switches import SWITCHES
+        from playbook.reference.switches import unknown_switches
 
-        unknown = sorted(set(value) - set(SWITCHES))
-        if unknown:
-            raise ValueError(
-                f"unknown hardening switch {', '.join(map(repr, unknown))}: expected some of "
-                f"{', '.join(SWITCHES)}"
-            )
+        if (problem := unknown_switches(value)) is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("spec")

@@ -168,7 +168,7 @@ def plan_waves(
     """Group notebooks into waves: each waits only for selected notebooks it reads, and a
     notebook that measures time (`alone`) gets a wave of its own. Within a wave the longest
     go first (`seconds`, else each notebook's typical time), so the jobs finish together: the
-    demo's four gap notebooks took 31 s in playbook order on two jobs, 24 s longest first."""
+    demo's four gap notebooks took 31 s in playbook order on two jobs, 27 s longest first."""
     names = {nb.name for nb in selected}
     done: set[str] = set()
     waves: list[list[NotebookInfo]] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 
 from playbook.errors import PlaybookError
@@ -71,12 +71,8 @@ class Hardening:
     def with_switches(self, switches: Mapping[str, bool] | None) -> Hardening:
         """A copy with the named switches set; an unknown name or a non-bool is a PlaybookError."""
         switches = dict(switches or {})
-        unknown = sorted(set(switches) - set(SWITCHES))
-        if unknown:
-            raise PlaybookError(
-                f"target.switches: unknown hardening switch {', '.join(map(repr, unknown))}: "
-                f"expected some of {', '.join(SWITCHES)}"
-            )
+        if (problem := unknown_switches(switches)) is not None:
+            raise PlaybookError(f"target.switches: {problem}")
         wrong = sorted(name for name, value in switches.items() if not isinstance(value, bool))
         if wrong:
             raise PlaybookError(
@@ -98,3 +94,14 @@ class Hardening:
 
 
 SWITCHES: tuple[str, ...] = tuple(field.name for field in fields(Hardening))
+
+
+def unknown_switches(names: Iterable[str]) -> str | None:
+    """What is wrong with switch `names` that are not hardening switches (None: nothing)."""
+    unknown = sorted(set(names) - set(SWITCHES))
+    if not unknown:
+        return None
+    return (
+        f"unknown hardening switch {', '.join(map(repr, unknown))}: expected some of "
+        f"{', '.join(SWITCHES)}"
+    )
