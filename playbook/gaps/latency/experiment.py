@@ -9,10 +9,12 @@ A team's own service is loaded as it is.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -268,28 +270,67 @@ class Scaling:
         return sorted((p for p in self.points if p.spec == spec), key=lambda p: p.documents)
 
 
+@dataclass
+class ScalingBuilds:
+    """Each corpus size of each profile built and ingested, ready to be asked one at a time."""
+
+    built: list[tuple[str, int, Target, float]] = field(default_factory=list)
+    missing: str | None = None
+    own: str | None = None
+
+    def close(self) -> None:
+        for _, _, scaled, _ in self.built:
+            scaled.close()
+        self.built.clear()
+
+
+def build_scaling(
+    target: Target, requests: Sequence[Request], settings: LatencySettings, workdir: Path
+) -> ScalingBuilds:
+    """Build every corpus size of the target's profile and of the other one (asking one question
+    each, which builds and ingests; not timed as latency), where the target can be scaled."""
+    scaling = capability(target, CorpusScaling)
+    if scaling is None:
+        return ScalingBuilds(missing=why_missing(target, CorpusScaling))
+    builds = ScalingBuilds(own=scaling.profiles[0])
+    first = requests[0]
+    try:
+        for spec in scaling.profiles:
+            for size in settings.corpus_sizes:
+                started = time.perf_counter()
+                scaled = scaling.open(size, spec, workdir)
+                builds.built.append((spec, size, scaled, 0.0))
+                scaled.ask(first.question, first.user)
+                builds.built[-1] = (spec, size, scaled, time.perf_counter() - started)
+    except BaseException:
+        builds.close()
+        raise
+    return builds
+
+
+def measure_scaling(
+    builds: ScalingBuilds, requests: Sequence[Request], settings: LatencySettings
+) -> Scaling:
+    """Latency one question at a time at each built corpus size; closes the builds."""
+    asked = list(requests[: settings.scaling_questions])
+    points = []
+    try:
+        for spec, size, scaled, ingest_s in builds.built:
+            run = run_closed_loop(scaled, asked, len(asked))
+            points.append(ScalingPoint(spec, size, tuple(run.latencies), ingest_s))
+    finally:
+        builds.close()
+    if builds.missing is not None:
+        return Scaling((), builds.missing)
+    return Scaling(tuple(points), own=builds.own)
+
+
 def corpus_scaling(
     target: Target, requests: Sequence[Request], settings: LatencySettings, workdir: Path
 ) -> Scaling:
     """Latency one question at a time at each corpus size, for the target's profile and the
     other one, where the target can be scaled."""
-    scaling = capability(target, CorpusScaling)
-    if scaling is None:
-        return Scaling((), why_missing(target, CorpusScaling))
-    asked = list(requests[: settings.scaling_questions])
-    points = []
-    for spec in scaling.profiles:
-        for size in settings.corpus_sizes:
-            started = time.perf_counter()
-            scaled = scaling.open(size, spec, workdir)
-            try:
-                scaled.ask(asked[0].question, asked[0].user)  # builds and ingests; not timed
-                ingest_s = time.perf_counter() - started
-                run = run_closed_loop(scaled, asked, len(asked))
-            finally:
-                scaled.close()
-            points.append(ScalingPoint(spec, size, tuple(run.latencies), ingest_s))
-    return Scaling(tuple(points), own=scaling.profiles[0])
+    return measure_scaling(build_scaling(target, requests, settings, workdir), requests, settings)
 
 
 # ---- repeated questions ------------------------------------------------------------------------
@@ -421,24 +462,41 @@ def run_latency(
         return LatencyExperiment(
             "nothing", empty, Sweep(()), Scaling((), "no golden question"), RepeatMix((), "")
         )
-    measured = production_size_target(target, settings, workdir / "production-size")
+    # the production size and the scaling share a folder: the synthetic documents are written once
+    measured = production_size_target(target, settings, workdir / "scaling")
+    builds = ScalingBuilds()
     try:
-        loaded = served(measured, workdir / "served")
-        spans = capability(loaded.target, Spans)  # asked first: a receiver starts listening
-        loaded.target.ask(requests[0].question, requests[0].user)  # warm: build and ingest
-        peak = stages_from_spans(peak_load(loaded.target, requests, settings), spans)
-        sweep = rate_sweep(
-            loaded.target,
-            requests,
-            settings,
-            latency_budget.p95_ms,  # type: ignore[attr-defined]
-            latency_budget.max_error_rate,  # type: ignore[attr-defined]
-            peak,
-        )
-        loaded.close()
+        # the served copy starts and ingests in its own process while the corpus sizes are
+        # built here; both are done before anything is timed
+        with ThreadPoolExecutor(1, thread_name_prefix="served-start") as pool:
+            starting = pool.submit(served, measured, workdir / "served")
+            try:
+                builds = build_scaling(target, requests, settings, workdir / "scaling")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    starting.result().close()
+                raise
+            loaded = starting.result()
+        try:
+            spans = capability(loaded.target, Spans)  # asked first: a receiver starts listening
+            loaded.target.ask(requests[0].question, requests[0].user)  # warm: build and ingest
+            peak = stages_from_spans(peak_load(loaded.target, requests, settings), spans)
+            sweep = rate_sweep(
+                loaded.target,
+                requests,
+                settings,
+                latency_budget.p95_ms,  # type: ignore[attr-defined]
+                latency_budget.max_error_rate,  # type: ignore[attr-defined]
+                peak,
+            )
+        finally:
+            loaded.close()
+    except BaseException:
+        builds.close()
+        raise
     finally:
         measured.close()
-    scaling = corpus_scaling(target, requests, settings, workdir / "scaling")
+    scaling = measure_scaling(builds, requests, settings)
     mix, source = repeated_mix(engagement, items, settings.repeat_questions, settings.seed)
     repeats = ask_twice(target, mix, source)
     cost = waiting_cost(latency_budget, peak)
