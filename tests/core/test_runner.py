@@ -192,3 +192,98 @@ def test_the_last_runs_durations_come_from_its_record_and_a_damaged_one_is_passe
     (runs / "20261130T100000000Z-bbbb").mkdir()
     (runs / "20261130T100000000Z-bbbb" / "run.json").write_text("{not json")
     assert last_durations(engagement) == {"03_failure_handling": 16.2}
+
+
+def _kernels_of_this_process() -> set[int]:
+    """Kernel processes this test process started and has not yet reaped."""
+    import os
+    from pathlib import Path
+
+    children: set[str] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        children.update((task / "children").read_text().split())
+    kernels = set()
+    for pid in children:
+        try:
+            if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                kernels.add(int(pid))
+        except OSError:  # it ended between the two reads
+            continue
+    return kernels
+
+
+def test_a_kernel_started_ahead_runs_its_notebook_with_the_imports_done_then_stops(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from playbook.runner import KernelsAhead, _execute, resolve_kernel
+
+    notebook = new_notebook(
+        cells=[new_code_cell("import sys\nprint('playbook.context' in sys.modules)")]
+    )
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, tmp_path / "ahead.ipynb")
+    (tmp_path / "notebooks").mkdir()
+    kernel = resolve_kernel(None)
+    before = _kernels_of_this_process()
+    ahead = KernelsAhead(kernel, tmp_path)
+    ahead.start([BY_NAME["07_definition_of_done"]])
+    manager_class = ahead.take("07_definition_of_done")
+    assert manager_class is not None
+    outcome = _execute(tmp_path / "ahead.ipynb", tmp_path, {}, kernel, 60, None, manager_class)
+    ahead.close()
+    assert outcome.status == "ok", outcome.error
+    executed = nbformat.read(tmp_path / "notebooks" / "ahead.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"].strip() == "True"  # imported before its turn
+    assert executed.cells[0].execution_count == 1  # the warm imports count no execution
+    assert _kernels_of_this_process() == before
+
+
+def test_kernels_started_ahead_that_no_notebook_took_are_stopped_with_the_run(tmp_path):
+    from playbook.runner import KernelsAhead, resolve_kernel
+
+    before = _kernels_of_this_process()
+    ahead = KernelsAhead(resolve_kernel(None), tmp_path)
+    ahead.start([BY_NAME["04_latency"], BY_NAME["07_definition_of_done"]], count=2)
+    ahead.start([BY_NAME["04_latency"]])  # asked again: one kernel per notebook
+    ahead.close()
+    assert _kernels_of_this_process() == before
+    ahead.start([BY_NAME["04_latency"]])  # a closed run starts nothing
+    assert ahead.take("04_latency") is None
+
+
+def test_a_kernel_that_cannot_start_ahead_leaves_its_notebook_to_start_one(tmp_path):
+    from playbook.runner import KernelsAhead
+
+    ahead = KernelsAhead("no-such-kernel", tmp_path)
+    ahead.start([BY_NAME["07_definition_of_done"]])
+    assert ahead.take("07_definition_of_done") is None
+    ahead.close()
+
+
+def test_slots_a_wave_leaves_idle_start_the_next_waves_kernels(tmp_path):
+    import asyncio
+
+    from playbook.runner import KernelsAhead, _shut_down, resolve_kernel
+
+    before = _kernels_of_this_process()
+    taken = []
+    ahead = KernelsAhead(resolve_kernel(None), tmp_path)
+    try:
+        ahead.wave_starts(1, [BY_NAME["07_definition_of_done"]], jobs=2)  # 04 alone: one idle
+        assert ahead.take("04_latency") is None  # the running wave's was not started ahead
+        taken.append(ahead.take("07_definition_of_done"))
+
+        upcoming = [BY_NAME["04_latency"], BY_NAME["07_definition_of_done"]]
+        ahead.wave_starts(2, upcoming, jobs=2)  # both slots busy: nothing starts yet
+        ahead.take("02_data_pipelines")
+        ahead.take("03_failure_handling")
+        ahead.slot_free()  # 02 ended, nothing of its wave waits: the next wave's first starts
+        taken.append(ahead.take("04_latency"))
+        assert ahead.take("07_definition_of_done") is None
+        assert None not in taken
+    finally:
+        ahead.close()
+        for manager_class in filter(None, taken):  # what a notebook would have run on
+            asyncio.run(_shut_down(manager_class()))
+    assert _kernels_of_this_process() == before
