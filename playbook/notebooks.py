@@ -27,6 +27,8 @@ class NotebookInfo:
     checks: str = ""  # the module whose `CHECKS` declares the checks its evidence holds
     alone: bool = False  # runs with no other notebook: it measures time, which they would share
     typical_s: float = 5.0  # seconds on the demo at depth quick: the order of a first run's waves
+    # slow imports its work makes, done by a kernel started ahead of the notebook's turn
+    heavy_imports: tuple[str, ...] = ()
 
     @property
     def number(self) -> str:
@@ -46,6 +48,9 @@ _DECISIONS = "01_architecture_decisions"
 _GAPS = ("02_data_pipelines", "03_failure_handling", "04_latency", "05_observability")
 # Gap notebooks wait for 00 as well: a target that answers nothing stops the run there.
 _MEASURED_AFTER = (_SCOPE, _DECISIONS)
+# Every gap notebook finds personal data (playbook.pii) or builds a production reference system
+# that redacts it: presidio and the spaCy it imports take about a second.
+_PII = ("presidio_analyzer",)
 SEQUENCE: tuple[NotebookInfo, ...] = (
     NotebookInfo(
         _SCOPE, "scope", "Engagement and scope", checks="playbook.gaps.scope", typical_s=4.6
@@ -64,6 +69,7 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         _MEASURED_AFTER,
         "playbook.gaps.data",
         typical_s=10.2,
+        heavy_imports=_PII,
     ),
     NotebookInfo(
         "03_failure_handling",
@@ -72,6 +78,7 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         _MEASURED_AFTER,
         "playbook.gaps.failure",
         typical_s=16.2,
+        heavy_imports=_PII,
     ),
     NotebookInfo(
         "04_latency",
@@ -81,6 +88,7 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         "playbook.gaps.latency",
         alone=True,
         typical_s=31.2,
+        heavy_imports=_PII,
     ),
     NotebookInfo(
         "05_observability",
@@ -89,6 +97,7 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         _MEASURED_AFTER,
         "playbook.gaps.observability",
         typical_s=6.6,
+        heavy_imports=_PII,
     ),
     NotebookInfo(
         "06_security_access",
@@ -97,6 +106,7 @@ SEQUENCE: tuple[NotebookInfo, ...] = (
         _MEASURED_AFTER,
         "playbook.gaps.security",
         typical_s=14.2,
+        heavy_imports=_PII,
     ),
     NotebookInfo(
         "07_definition_of_done",
