@@ -428,15 +428,22 @@ class KernelsAhead:
             self._closed = True
             left = list(self._starting.values())
             self._starting.clear()
-        self._pool.shutdown(wait=True)
+        # on the pool's threads, after the starts: the caller's thread may run an event loop
+        # (a Jupyter kernel does), and asyncio.run refuses to start inside one
         for future in left:
-            with contextlib.suppress(Exception):
-                asyncio.run(_shut_down(future.result()))
+            self._pool.submit(_shut_down, future)
+        self._pool.shutdown(wait=True)
 
 
-async def _shut_down(manager: LocalSocketKernelManager) -> None:
-    await manager.shutdown_kernel(now=True)
-    await manager.cleanup_resources()
+def _shut_down(starting: Future[LocalSocketKernelManager]) -> None:
+    """Stop a kernel started ahead that no notebook took; one that failed to start is gone."""
+
+    async def stop(manager: LocalSocketKernelManager) -> None:
+        await manager.shutdown_kernel(now=True)
+        await manager.cleanup_resources()
+
+    with contextlib.suppress(Exception):
+        asyncio.run(stop(starting.result()))
 
 
 # papermill writes the whole output notebook as each cell starts and ends: 50 ms a time once

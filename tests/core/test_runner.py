@@ -246,12 +246,17 @@ def test_a_kernel_started_ahead_runs_its_notebook_with_the_imports_done_then_sto
 
 def test_kernels_started_ahead_that_no_notebook_took_are_stopped_with_the_run(tmp_path):
     from playbook.runner import KernelsAhead, resolve_kernel
+    from tests.event_loops import run_in_own_loop
 
     before = _kernels_of_this_process()
     ahead = KernelsAhead(resolve_kernel(None), tmp_path)
     ahead.start([BY_NAME["04_latency"], BY_NAME["07_definition_of_done"]], count=2)
     ahead.start([BY_NAME["04_latency"]])  # asked again: one kernel per notebook
-    ahead.close()
+
+    async def close_as_a_jupyter_kernel_would() -> None:  # with an event loop running
+        ahead.close()
+
+    run_in_own_loop(close_as_a_jupyter_kernel_would())
     assert _kernels_of_this_process() == before
     ahead.start([BY_NAME["04_latency"]])  # a closed run starts nothing
     assert ahead.take("04_latency") is None
@@ -267,9 +272,8 @@ def test_a_kernel_that_cannot_start_ahead_leaves_its_notebook_to_start_one(tmp_p
 
 
 def test_slots_a_wave_leaves_idle_start_the_next_waves_kernels(tmp_path):
-    import asyncio
-
-    from playbook.runner import KernelsAhead, _shut_down, resolve_kernel
+    from playbook.runner import KernelsAhead, resolve_kernel
+    from tests.event_loops import run_in_own_loop
 
     before = _kernels_of_this_process()
     taken = []
@@ -290,5 +294,7 @@ def test_slots_a_wave_leaves_idle_start_the_next_waves_kernels(tmp_path):
     finally:
         ahead.close()
         for manager_class in filter(None, taken):  # what a notebook would have run on
-            asyncio.run(_shut_down(manager_class()))
+            manager = manager_class()
+            run_in_own_loop(manager.shutdown_kernel(now=True))
+            run_in_own_loop(manager.cleanup_resources())
     assert _kernels_of_this_process() == before
