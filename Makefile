@@ -54,7 +54,7 @@ corpus:
 
 bench: setup corpus
 	$(BIN)/python benchmarks/bench_run.py
-	$(BIN)/python benchmarks/bench_run.py --template python-docs --jobs 2
+	$(BIN)/python benchmarks/bench_run.py --template python-docs
 	$(BIN)/python benchmarks/bench_corpus.py
 	cd benchmarks && ../$(BIN)/python bench_http_client.py && ../$(BIN)/python bench_load.py \
 	  && ../$(BIN)/python bench_load.py --delay-ms 20

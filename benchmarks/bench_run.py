@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from playbook.runner import default_jobs
+
 PYTHON_DOCS = "/usr/share/doc/python3.11/html"  # Debian's python3.11-doc
 
 
@@ -63,10 +65,18 @@ def run_once(workspace: Path, template: str, jobs: int, target: str | None) -> t
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        nargs="+",
+        help="job counts to compare (default: 1 and the run's default on the demo, the run's "
+        "default on a real corpus)",
+    )
     parser.add_argument("--target", help="target spec (default: the template's own)")
     parser.add_argument("--template", default="demo", help="demo, or python-docs (a real corpus)")
     args = parser.parse_args()
+    if not args.jobs:
+        args.jobs = [1, default_jobs()] if args.template == "demo" else [default_jobs()]
     if args.template == "python-docs" and not Path(PYTHON_DOCS).is_dir():
         print(f"Run on the Python docs skipped: {PYTHON_DOCS} is not installed (make corpus)")
         return

@@ -223,10 +223,9 @@ def _write_junit(console: Console, run_dir: Path, scorecard: Scorecard, path: Pa
 @click.option("--only", help="Comma-separated notebooks to run, e.g. 02,04 (07 always runs).")
 @click.option(
     "--jobs",
-    default=2,
-    show_default=True,
     type=click.IntRange(1, 8),
-    help="Notebooks run at once (those that only need the decisions).",
+    help="Notebooks run at once (those that only need the decisions); default: one more than "
+    "the cores, two to four.",
 )
 @click.option(
     "--timeout",
@@ -254,7 +253,13 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel, strict_gate, ju
     """Run the notebook sequence on an engagement; exit 0 when the readiness gate is met."""
     # imported here: papermill and nbformat take a second, which every other command spares
     from playbook.run_display import RunDisplay
-    from playbook.runner import SCOPE_NOTEBOOK, RunInterrupted, RunOptions, run_playbook
+    from playbook.runner import (
+        SCOPE_NOTEBOOK,
+        RunInterrupted,
+        RunOptions,
+        default_jobs,
+        run_playbook,
+    )
 
     console = Console(soft_wrap=True)
     engagement = load_engagement(_engagement_folder(folder, console))
@@ -271,7 +276,7 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel, strict_gate, ju
                 engagement,
                 RunOptions(
                     only=only_list,
-                    jobs=jobs,
+                    jobs=jobs or default_jobs(),
                     cell_timeout_s=timeout,
                     kernel_name=kernel,
                     monitor=display,

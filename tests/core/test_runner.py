@@ -298,3 +298,13 @@ def test_slots_a_wave_leaves_idle_start_the_next_waves_kernels(tmp_path):
             run_in_own_loop(manager.shutdown_kernel(now=True))
             run_in_own_loop(manager.cleanup_resources())
     assert _kernels_of_this_process() == before
+
+
+@pytest.mark.parametrize(("cores", "jobs"), [(1, 2), (2, 3), (3, 4), (16, 4)])
+def test_runs_default_to_one_notebook_more_than_the_cores_two_to_four(monkeypatch, cores, jobs):
+    import os
+
+    from playbook.runner import default_jobs
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(cores)), raising=False)
+    assert default_jobs() == jobs
