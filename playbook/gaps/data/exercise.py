@@ -194,7 +194,7 @@ class ExerciseLimits:
         """Limits sized from the run's depth budget; `share` of the asking time."""
         return cls(
             questions=budget.questions,
-            seconds_per_phase=max(10.0, budget.seconds * 10) * share,
+            seconds_per_phase=budget.probe_seconds * share,
             arrival_seconds=budget.seconds,
         )
 

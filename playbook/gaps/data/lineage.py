@@ -64,7 +64,7 @@ def trace_citations(
         records, _ = read_sources(engagement.resolved_sources())
         declared = {record.declared_id: record.location for record in records}
     answerable = [item for item in golden if item.answerable]
-    deadline = time.monotonic() + max(10.0, budget.seconds * 10)
+    deadline = time.monotonic() + budget.probe_seconds
     traced: list[LineageRecord] = []
     for item in sample_golden(answerable, budget.questions):
         if time.monotonic() > deadline:

@@ -84,7 +84,7 @@ def fault_settings(budget: DepthBudget, decisions: Decisions, seed: int = 0) -> 
         retry_after_s=0.1,
         episode_requests=12,
         recovery_wait_s=30.0,
-        max_seconds=max(60.0, 20.0 * budget.seconds),
+        max_seconds=2 * budget.probe_seconds,  # controls, cells and the contrast together
         seed=seed,
     )
 
