@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -479,19 +479,21 @@ class _CountingManager(NotebookExecutionManager):
         super().save(**kwargs)
         self._saved_at = time.monotonic()
 
-    def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+    @contextlib.contextmanager
+    def _between(self) -> Iterator[None]:
         self._between_cells = True
         try:
-            super().cell_start(cell, cell_index=cell_index, **kwargs)
+            yield
         finally:
             self._between_cells = False
 
+    def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+        with self._between():
+            super().cell_start(cell, cell_index=cell_index, **kwargs)
+
     def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
-        self._between_cells = True
-        try:
+        with self._between():
             super().cell_complete(cell, cell_index=cell_index, **kwargs)
-        finally:
-            self._between_cells = False
         if cell.cell_type == "code" and self._on_cell is not None:
             self._done += 1
             self._on_cell(self._done, self._total)
