@@ -415,11 +415,20 @@ def status(folder: Path | None) -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
-def serve(folder: Path | None, profile: str, host: str, port: int) -> None:
+@click.option(
+    "--parse-cache",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep parsed files in this SQLite file, shared with other systems reading the same "
+    "files (a run's served copies use their run's).",
+)
+def serve(
+    folder: Path | None, profile: str, host: str, port: int, parse_cache: Path | None
+) -> None:
     """Serve the reference system over HTTP with token auth (data and users from the engagement)."""
     from playbook.targets.reference import serve_engagement
 
-    serve_engagement(load_engagement(folder or DEMO_TEMPLATE), profile, host=host, port=port)
+    engagement = load_engagement(folder or DEMO_TEMPLATE)
+    serve_engagement(engagement, profile, host=host, port=port, parse_cache=parse_cache)
 
 
 @cli.command()

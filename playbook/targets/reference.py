@@ -152,6 +152,21 @@ class ReferenceTarget:
                 )
             return self._settings
 
+    def derived_options(self) -> dict[str, Any]:
+        """The options of a target made from this one: the same, and its parse cache."""
+        cache = self.parse_cache
+        return {**self._options, **({"parse_cache": cache} if cache is not None else {})}
+
+    @property
+    def parse_cache(self) -> Path | None:
+        """Where the files this target reads are kept parsed, shared with the targets made from
+        it (the other profile, larger corpora): beside the notebooks' own folders, so a run
+        parses each file once. None for a target in a scratch folder."""
+        explicit = self._options.get("parse_cache")
+        if explicit is not None:
+            return Path(explicit)
+        return None if self._workdir is None else self._workdir.parent / PARSE_CACHE
+
     @property
     def system(self) -> ReferenceSystem:
         """The running system, built and ingested on first access (for this adapter and tests)."""
@@ -164,8 +179,7 @@ class ReferenceTarget:
                     self._workdir = Path(self._scratch)
                 settings = self.settings.but(workdir=self._workdir)
                 if settings.parse_cache is None and self._scratch is None:
-                    # beside the notebooks' own folders: a run parses each file once
-                    settings = settings.but(parse_cache=self._workdir.parent / PARSE_CACHE)
+                    settings = settings.but(parse_cache=self.parse_cache)
                 system = ReferenceSystem(settings)
                 try:
                     system.ingest()
@@ -509,7 +523,9 @@ class ReferenceContrast:
 
     def open(self, workdir: Path) -> ReferenceTarget:
         base = self._target
-        return ReferenceTarget(base.engagement, self.profile, Path(workdir), {}, **base._options)
+        return ReferenceTarget(
+            base.engagement, self.profile, Path(workdir), {}, **base.derived_options()
+        )
 
 
 class ReferenceScaling:
@@ -552,7 +568,7 @@ class ReferenceScaling:
             profile,
             workdir / f"{profile if not switches else 'custom'}-{documents}",
             switches,
-            **base._options,
+            **base.derived_options(),
         )
 
 
@@ -613,6 +629,7 @@ class ReferenceServing:
                 base.profile,
                 "--port",
                 str(port),
+                *(["--parse-cache", str(base.parse_cache)] if base.parse_cache else []),
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -709,9 +726,14 @@ def _stop(process: Any) -> None:
 
 
 def serve_engagement(
-    engagement: Engagement, profile: str, host: str = "127.0.0.1", port: int = 8080
+    engagement: Engagement,
+    profile: str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    parse_cache: Path | None = None,
 ) -> None:
-    """`playbook serve`: the reference system for `profile` over the engagement, over HTTP."""
+    """`playbook serve`: the reference system for `profile` over the engagement, over HTTP;
+    `parse_cache` is a parse cache to share (default: its own, beside its store)."""
     from playbook.reference.server import serve
 
     if profile not in REFERENCE_PROFILES:
@@ -721,5 +743,7 @@ def serve_engagement(
             f"unknown reference profile {profile!r}: expected one of {REFERENCE_PROFILES}"
         )
     settings = reference_settings(engagement, profile)
+    if parse_cache is not None:
+        settings = settings.but(parse_cache=Path(parse_cache))
     changed = "" if settings.hardening.profile == profile else " with changed switches"
     serve(settings, host=host, port=port, name=f"reference:{profile}{changed}")

@@ -85,3 +85,26 @@ def test_the_notebooks_of_a_run_share_one_parse_cache_and_never_write_into_the_e
             target.close()
     assert (work / "parsed-files.sqlite3").is_file()
     assert sorted(path.name for path in DEMO_TEMPLATE.rglob("*")) == before
+
+
+def test_targets_made_from_a_runs_target_parse_nothing_the_run_has_parsed(tmp_path):
+    from playbook.targets import connect
+    from playbook.targets.capabilities import Contrast, CorpusScaling, Serving, capability
+
+    engagement = load_engagement(DEMO_TEMPLATE)
+    notebook = tmp_path / "run" / "work" / "04_latency"
+    target = connect("reference:prototype", engagement, workdir=notebook)
+    question = "How many quiet rooms does the Halifax office have?"
+    made = [
+        capability(target, Contrast).open(notebook / "contrast"),
+        capability(target, CorpusScaling).open(60, "reference:production", notebook / "scaling"),
+    ]
+    made.append(capability(made[0], Serving).open(notebook / "served"))
+    try:
+        for each in [target, *made]:
+            assert each.ask(question, "u-alice").text
+    finally:
+        for each in [*made, target]:
+            each.close()
+    caches = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("parsed-files*.sqlite3"))
+    assert [str(path) for path in caches] == ["run/work/parsed-files.sqlite3"]
