@@ -62,6 +62,14 @@ class NotebookContext:
         return folder
 
     @property
+    def parse_cache(self) -> Path:
+        """The run's record of parsed source files, shared by its notebooks and their reference
+        targets: a run parses each file once."""
+        from playbook.targets.reference import PARSE_CACHE
+
+        return self.workdir.parent / PARSE_CACHE
+
+    @property
     def decisions(self) -> Decisions:
         """The engagement's architecture decisions (defaults where decisions.yaml is incomplete)."""
         from playbook.decisions import load_decisions

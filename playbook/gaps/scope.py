@@ -117,23 +117,33 @@ class SourceReading:
         return [f"{file}: {why}" for file, why in self.unread]
 
 
-def read_declared_sources(engagement: Engagement) -> list[SourceReading]:
+def read_declared_sources(
+    engagement: Engagement, parse_cache: Path | None = None
+) -> list[SourceReading]:
     """Read every declared source the way the reference system ingests it, and judge its
-    documents by the production ingest contract (what a hardened ingest would refuse)."""
+    documents by the production ingest contract (what a hardened ingest would refuse).
+    `parse_cache`: the run's record of parsed files, which the target's ingest then reuses."""
     from playbook.contract import contract_failures  # pandera loads in ~1 s
+    from playbook.reference.parsed_files import ParsedFileCache
 
     known_groups = _known_groups(engagement)
     readings = []
     declared: dict[str, set[str]] = defaultdict(set)
     read: list[tuple[DataSource, list[SourceRecord], list[ReadError], int]] = []
-    for source in engagement.resolved_sources():
-        folder = Path(source.path)
-        files = source_files(folder, source.format, source.exclude) if folder.exists() else []
-        records, errors = read_sources([source]) if folder.exists() else ([], [])
-        root = folder if folder.is_dir() else folder.parent
-        for record in records:
-            declared[record.declared_id].add(_shown(Path(record.path), root))
-        read.append((source, records, errors, len(files)))
+    parsed = ParsedFileCache(parse_cache) if parse_cache is not None else None
+    try:
+        for source in engagement.resolved_sources():
+            folder = Path(source.path)
+            files = source_files(folder, source.format, source.exclude) if folder.exists() else []
+            records, errors = read_sources([source], parsed=parsed) if folder.exists() else ([], [])
+            root = folder if folder.is_dir() else folder.parent
+            for record in records:
+                declared[record.declared_id].add(_shown(Path(record.path), root))
+            read.append((source, records, errors, len(files)))
+    finally:
+        if parsed is not None:
+            parsed.flush()
+            parsed.close()
     for source, records, errors, files in read:
         nested = tuple(
             (record.path, *found) for record in records if (found := nested_records(record))

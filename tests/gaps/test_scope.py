@@ -158,3 +158,17 @@ def test_declared_defaults_make_a_site_without_metadata_pass(tmp_path):
     readings = scope.read_declared_sources(site_engagement(tmp_path, defaults))
     assert scope.check_data_sources(readings).status == "pass"
     assert scope.data_sources_table(readings).loc["docs", "production accepts"] == 3
+
+
+def test_declared_sources_read_through_the_runs_parse_cache_read_the_same_and_fill_it(tmp_path):
+    import sqlite3
+
+    engagement = load_engagement(DEMO_TEMPLATE)
+    cache = tmp_path / "run" / "work" / "parsed-files.sqlite3"
+    plain = scope.read_declared_sources(engagement)
+    first = scope.read_declared_sources(engagement, cache)
+    again = scope.read_declared_sources(engagement, cache)  # every file recalled from it
+    assert first == plain and again == plain
+    with sqlite3.connect(cache) as connection:
+        remembered = connection.execute("SELECT count(*) FROM parsed").fetchone()[0]
+    assert remembered == sum(reading.files - len(reading.unreadable) for reading in plain) > 0
