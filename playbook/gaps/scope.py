@@ -124,7 +124,7 @@ def read_declared_sources(
     documents by the production ingest contract (what a hardened ingest would refuse).
     `parse_cache`: the run's record of parsed files, which the target's ingest then reuses."""
     from playbook.contract import contract_failures  # pandera loads in ~1 s
-    from playbook.reference.parsed_files import ParsedFileCache
+    from playbook.sources.parsed_files import ParsedFileCache
 
     known_groups = _known_groups(engagement)
     readings = []

@@ -29,7 +29,6 @@ from playbook.reference.faults import failure_mode, strike
 from playbook.reference.ingest import IngestReport, run_ingest
 from playbook.reference.injection import defended
 from playbook.reference.llm import chat
-from playbook.reference.parsed_files import ParsedFileCache
 from playbook.reference.redaction import Redactor
 from playbook.reference.resilience import (
     ConcurrentCircuitBreaker,
@@ -42,6 +41,7 @@ from playbook.reference.store import Lineage, Passage, Retrieval, Store, Version
 from playbook.reference.telemetry import Telemetry, mark_error, trace_id_of
 from playbook.reference.terms import term_set
 from playbook.sources import DataSource
+from playbook.sources.parsed_files import ParsedFileCache
 from playbook.targets.base import Answer
 from playbook.users import EVERYONE
 
