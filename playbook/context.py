@@ -65,9 +65,9 @@ class NotebookContext:
     def parse_cache(self) -> Path:
         """The run's record of parsed source files, shared by its notebooks and their reference
         targets: a run parses each file once."""
-        from playbook.targets.reference import PARSE_CACHE
+        from playbook.sources.parsed_files import CACHE_FILE
 
-        return self.workdir.parent / PARSE_CACHE
+        return self.workdir.parent / CACHE_FILE
 
     @property
     def decisions(self) -> Decisions:

@@ -386,9 +386,8 @@ class KernelsAhead:
         """A notebook ended: when no notebook of its wave waits for the slot, the next wave's
         next kernel starts."""
         with self._lock:
-            idle = self._waiting <= 0
-        if idle:
-            self.start(self._upcoming)
+            upcoming = self._upcoming if self._waiting <= 0 else []
+        self.start(upcoming)
 
     def start(self, notebooks: Sequence[NotebookInfo], count: int = 1) -> None:
         """Start the kernels of the first `count` of `notebooks` not started yet."""

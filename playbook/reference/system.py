@@ -41,7 +41,7 @@ from playbook.reference.store import Lineage, Passage, Retrieval, Store, Version
 from playbook.reference.telemetry import Telemetry, mark_error, trace_id_of
 from playbook.reference.terms import term_set
 from playbook.sources import DataSource
-from playbook.sources.parsed_files import ParsedFileCache
+from playbook.sources.parsed_files import CACHE_FILE, ParsedFileCache
 from playbook.targets.base import Answer
 from playbook.users import EVERYONE
 
@@ -49,7 +49,6 @@ T = TypeVar("T")
 CACHE_SIZE = 1_024
 HISTORY_SIZE = 1_000
 STORE_FILE = "reference.sqlite3"
-PARSED_FILES = "parsed-files.sqlite3"
 MODEL_EXTRACTIVE = "extractive"
 _SPACES = re.compile(r"\s+")
 
@@ -96,7 +95,7 @@ class ReferenceSystem:
         self.llm = settings.llm
         self.top_k = settings.top_k
         self.store = Store(self.workdir / STORE_FILE)
-        self.parsed_files = ParsedFileCache(settings.parse_cache or self.workdir / PARSED_FILES)
+        self.parsed_files = ParsedFileCache(settings.parse_cache or self.workdir / CACHE_FILE)
         self.telemetry = Telemetry(hardening.telemetry, settings.log_path)
         self._faults = settings.faults or FaultPlan()
         self._lock = threading.Lock()

@@ -41,6 +41,7 @@ def _decoded(mapping: dict[str, Any]) -> object:
     return mapping
 
 
+CACHE_FILE = "parsed-files.sqlite3"  # its name beside a store, or in a run's work folder
 FLUSH_EVERY = 64  # files remembered per write
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from playbook.faults import STAGE_ONLY, Fault, FaultPlan
 from playbook.sources import DataSource, location_file
+from playbook.sources.parsed_files import CACHE_FILE
 from playbook.targets.base import Answer
 from playbook.targets.capabilities import (
     AccessAdmin,
@@ -46,9 +47,6 @@ if TYPE_CHECKING:
     from playbook.engagement import Engagement
     from playbook.reference.settings import ReferenceSettings
     from playbook.reference.system import ReferenceSystem
-
-
-PARSE_CACHE = "parsed-files.sqlite3"
 
 
 def reference_settings(
@@ -165,7 +163,7 @@ class ReferenceTarget:
         explicit = self._options.get("parse_cache")
         if explicit is not None:
             return Path(explicit)
-        return None if self._workdir is None else self._workdir.parent / PARSE_CACHE
+        return None if self._workdir is None else self._workdir.parent / CACHE_FILE
 
     @property
     def system(self) -> ReferenceSystem:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from playbook.engagement import DataSource
 from playbook.reference.store import PASSAGE_SLOTS
-from playbook.reference.system import PARSED_FILES
 from playbook.sources import formats
+from playbook.sources.parsed_files import CACHE_FILE
 
 from .world import HANDBOOK, html, markdown, record, write
 
@@ -260,7 +260,7 @@ def test_a_changed_source_declaration_is_applied_to_unchanged_files(make_system,
 def test_a_damaged_parse_cache_only_costs_a_full_parse(make_system, world: Path):
     system = make_system("production")
     system.close()
-    (system.workdir / PARSED_FILES).write_bytes(b"this is not a database" * 100)
+    (system.workdir / CACHE_FILE).write_bytes(b"this is not a database" * 100)
     again = make_system("production", ingest=False, workdir=system.workdir)
     report = again.ingest()
     assert (report.read, report.unchanged, len(report.errors)) == (7, 7, 0)
