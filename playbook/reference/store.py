@@ -1,17 +1,18 @@
 """The SQLite store: served documents, revisions, ingest versions, quarantine and retrieval.
 
-`documents` holds what is served now, and `passages` its documents cut at headings (see
-`passages.py`): retrieval ranks passages through an FTS5 external-content table kept in sync by
-triggers (the `'delete'` command with the old values), and returns the best passage of each
-document. `doc_groups` is kept by triggers too: the access filter joins it inside the retrieval
-query, before LIMIT. Each ingest is a version with a snapshot of which revision of each document
-it served, so any version can be served again.
+`documents` holds what is served now, and `passages` (FTS5) its documents cut at headings (see
+`passages.py`): retrieval ranks passages and returns the best ones of each document.
+`doc_groups` is kept by triggers: the access filter joins it inside the retrieval query, before
+LIMIT. From IMPACTS_FROM_PASSAGES passages on, a bm25s index of the same passages ranks instead
+(`impacts.py`), with the access filter as its weight mask. Each ingest is a version with a
+snapshot of which revision of each document it served, so any version can be served again.
 """
 
 from __future__ import annotations
 
 import heapq
 import json
+import logging
 import math
 import sqlite3
 import threading
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from playbook.errors import PlaybookError
 from playbook.reference.documents import Document, QuarantineEntry
+from playbook.reference.impacts import Impacts
 from playbook.reference.passages import passages_of
 from playbook.reference.terms import stem, terms, words
 
@@ -96,6 +98,12 @@ MAX_QUERY_WORDS = 64  # a pasted document as a question must not become a 10k-te
 MAX_CANDIDATES = 3_000  # passages a query may rank, at most about (see `_selective`)
 PASSAGES_PER_DOCUMENT = 2  # a page's second passage may hold the answer its first one misses
 CANDIDATES_PER_DOCUMENT = 6  # passages ranked per wanted document: many may share a page
+# From this many passages on, queries rank on precomputed impacts (see `impacts.py`): below it
+# FTS5 ranks in about a millisecond, and an index rebuilt after every change would cost more
+# than it saves (measured in `make bench`: see benchmarks/bench_reference.py).
+IMPACTS_FROM_PASSAGES = 20_000
+BUILD_WAIT_S = 120.0  # a query waits this long for the impacts, then FTS5 ranks it
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -262,6 +270,30 @@ def _index_passages(
     )
 
 
+def _next_generation(connection: sqlite3.Connection) -> None:
+    """Count a change of the passages: impacts built before it no longer rank (a counter in
+    the database, so a store open in another process sees it too)."""
+    connection.execute(
+        "INSERT INTO state(key, value) VALUES ('passages', '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
+
+
+def _best_per_document(rows: Iterable[tuple], limit: int) -> list[Passage]:
+    """Passages from (doc_id, title, text, groups json, path, version, score) rows, best
+    first: at most PASSAGES_PER_DOCUMENT of each document, of the first `limit` documents."""
+    found: list[Passage] = []
+    per_document: Counter[str] = Counter()
+    for doc_id, title, text, groups, path, version, score in rows:
+        if per_document[doc_id] == PASSAGES_PER_DOCUMENT:
+            continue
+        if doc_id not in per_document and len(per_document) == limit:
+            continue  # `limit` documents found: only their further passages may follow
+        per_document[doc_id] += 1
+        found.append(Passage(doc_id, title, text, tuple(json.loads(groups)), path, version, score))
+    return found
+
+
 def _located_in(path: str, places: set[str]) -> bool:
     return path in places or path.rpartition(":")[0] in places
 
@@ -269,7 +301,11 @@ def _located_in(path: str, places: set[str]) -> bool:
 class Store:
     """A SQLite database of documents and their versions, safe to query from many threads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, ranks: bool = False, impacts_from: int | None = None) -> None:
+        """`ranks`: queries will `search` (not `scan`), so a large store builds its impacts as
+        soon as it opens and after each write; a store that does not yet builds them at the
+        first search. `impacts_from`: passages from which queries rank on impacts
+        (IMPACTS_FROM_PASSAGES unless given)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.Lock()
@@ -280,6 +316,12 @@ class Store:
         # document frequency per query word; valid until the documents change
         self._frequencies: dict[str, int] = {}
         self._passages: int | None = None  # passages indexed; valid until the documents change
+        self._impacts_from = IMPACTS_FROM_PASSAGES if impacts_from is None else impacts_from
+        self._impacts: Impacts | None = None
+        self._impacts_failed: str | None = None  # a generation whose build failed: not retried
+        self._builder: threading.Thread | None = None
+        self._builder_lock = threading.Lock()
+        self._ranks = ranks
         connection = self._connection()
         connection.execute("PRAGMA journal_mode=WAL")
         connection.executescript(SCHEMA)
@@ -289,6 +331,7 @@ class Store:
             self._rebuild_index(connection)
         else:
             connection.executescript(INDEX)
+        self._refresh_impacts()
 
     def _rebuild_index(self, connection: sqlite3.Connection) -> None:
         """The passage index built afresh from the served documents (a store of schema 1).
@@ -300,6 +343,7 @@ class Store:
                 _index_passages(
                     connection, connection.execute("SELECT rowid, title, body FROM documents")
                 )
+                _next_generation(connection)
                 connection.execute(
                     "INSERT INTO state(key, value) VALUES ('schema', ?) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -324,8 +368,9 @@ class Store:
         return connection
 
     def close(self) -> None:
-        """Close every connection this store opened."""
+        """Close every connection this store opened, once a background build has ended."""
         self._closed = True
+        self.wait_for_impacts()
         with self._connections_lock:
             for connection in self._connections:
                 connection.close()
@@ -416,6 +461,10 @@ class Store:
         total = self._passage_count(connection)
         if not query_words:
             return Retrieval((), {}, total)
+        self._ranks = True
+        impacts = self._current_impacts(connection, total)
+        if impacts is not None:
+            return self._search_impacts(connection, impacts, query_words, groups, limit, total)
         counts = {word: self._document_frequency(connection, word) for word in query_words}
         ranked = {word: count for word, count in counts.items() if count <= total / 2} or counts
         found: list[Passage] = []
@@ -461,19 +510,115 @@ class Store:
             parameters.extend(sorted(groups))
         sql += " ORDER BY rank LIMIT ?"
         parameters.append(limit * CANDIDATES_PER_DOCUMENT)
-        found: list[Passage] = []
-        per_document: Counter[str] = Counter()
-        for row in connection.execute(sql, parameters):
-            doc_id = row[0]
-            if per_document[doc_id] == PASSAGES_PER_DOCUMENT:
-                continue
-            if doc_id not in per_document and len(per_document) == limit:
-                continue  # `limit` documents found: only their further passages may follow
-            per_document[doc_id] += 1
-            found.append(
-                Passage(doc_id, row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], -row[6])
+        rows = ((*row[:6], -row[6]) for row in connection.execute(sql, parameters))
+        return _best_per_document(rows, limit)
+
+    def _search_impacts(
+        self,
+        connection: sqlite3.Connection,
+        impacts: Impacts,
+        query_words: list[str],
+        groups: frozenset[str] | None,
+        limit: int,
+        total: int,
+    ) -> Retrieval:
+        """`search` on the precomputed impacts: every query term counts, as in bm25s."""
+        query_terms = list(dict.fromkeys(stem(word) for word in query_words))
+        hits = impacts.top(
+            query_terms, impacts.mask(connection, groups), limit * CANDIDATES_PER_DOCUMENT
+        )
+        frequencies = {term: impacts.frequency(term) for term in query_terms}
+        if not hits:
+            return Retrieval((), frequencies, total)
+        marks = ", ".join("?" for _ in hits)
+        stored = {
+            row[0]: row[1:]
+            for row in connection.execute(
+                "SELECT p.rowid, d.doc_id, d.title, p.text, d.groups, d.path, d.version "
+                f"FROM passages p JOIN documents d ON d.rowid = p.rowid / {PASSAGE_SLOTS} "
+                f"WHERE p.rowid IN ({marks})",
+                [rowid for rowid, _ in hits],
             )
-        return found
+        }
+        # a passage an ingest removed since the generation was read is left out
+        rows = ((*stored[rowid], score) for rowid, score in hits if rowid in stored)
+        return Retrieval(tuple(_best_per_document(rows, limit)), frequencies, total)
+
+    def _generation(self, connection: sqlite3.Connection) -> str:
+        row = connection.execute("SELECT value FROM state WHERE key = 'passages'").fetchone()
+        return row[0] if row else "0"
+
+    def _current_impacts(self, connection: sqlite3.Connection, total: int) -> Impacts | None:
+        """The impacts of the passages as they are now; None below `impacts_from` passages
+        (FTS5 ranks) or when they could not be built.
+
+        A query after a change waits for the rebuild the write started (about 3 s at 100k
+        passages) rather than rank on FTS5 meanwhile: answers would then depend on the timing
+        of a thread, and an evaluation re-run at every visit must rank the same way."""
+        if total < max(1, self._impacts_from):  # an empty store has nothing to rank
+            return None
+        for _ in range(2):  # a write may land during the build: one more rebuild, then FTS5
+            generation = self._generation(connection)
+            impacts = self._impacts
+            if impacts is not None and impacts.generation == generation:
+                return impacts
+            if generation == self._impacts_failed or self._closed:
+                return None
+            self._build_impacts_in_background()
+            self.wait_for_impacts(BUILD_WAIT_S)
+        return None
+
+    def _build_impacts_in_background(self) -> None:
+        with self._builder_lock:
+            if self._closed or (self._builder is not None and self._builder.is_alive()):
+                return
+            self._builder = threading.Thread(
+                target=self._build_impacts, name="store-impacts", daemon=True
+            )
+            self._builder.start()
+
+    def _build_impacts(self) -> None:
+        generation = None
+        try:
+            # its own connection, out of `close`'s list: the build may outlive a query's thread
+            connection = sqlite3.connect(self.path, timeout=30.0)
+            try:
+                connection.execute("BEGIN")  # one snapshot: the generation and its passages
+                generation = self._generation(connection)
+                rows = connection.execute("SELECT rowid, label, text FROM passages")
+                impacts = Impacts.build(generation, rows, PASSAGE_SLOTS)
+                connection.execute("COMMIT")
+            finally:
+                connection.close()
+        except Exception:
+            # FTS5 still answers every query; the failure is logged once per generation
+            _log.exception("building the impacts of %s failed; FTS5 ranks instead", self.path)
+            self._impacts_failed = generation
+            return
+        if not self._closed:
+            self._impacts = impacts
+
+    def _refresh_impacts(self) -> None:
+        """At open and after a write: a large store that ranks starts building the impacts of
+        its passages, so the next query may find them ready (the write does not wait)."""
+        if not self._ranks:
+            return
+        connection = self._connection()
+        if self._passage_count(connection) >= max(1, self._impacts_from):
+            self._build_impacts_in_background()
+
+    def wait_for_impacts(self, timeout: float | None = None) -> bool:
+        """Wait for a background build of the impacts to end; True if none is running."""
+        builder = self._builder
+        if builder is not None:
+            builder.join(timeout)
+        return builder is None or not builder.is_alive()
+
+    def impacts_ready(self) -> bool:
+        """True when queries rank on the precomputed impacts of the passages as they are now."""
+        connection = self._connection()
+        impacts = self._impacts
+        return impacts is not None and impacts.generation == self._generation(connection)
 
     def _passage_count(self, connection: sqlite3.Connection) -> int:
         """Passages in the index (count(*) on FTS5 reads every row: 17 ms at 100k)."""
@@ -570,6 +715,7 @@ class Store:
             finally:
                 self._frequencies.clear()
                 self._passages = None
+        self._refresh_impacts()
         return counts
 
     def _apply(
@@ -721,6 +867,8 @@ class Store:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (str(version),),
         )
+        if any(counts[1:4]):  # added, changed, deleted: the passages changed
+            _next_generation(connection)
 
     def rollback(self, version: int) -> ChangeCounts:
         """Serve exactly the documents of `version` again, recorded as a new rollback version."""
@@ -745,6 +893,7 @@ class Store:
             finally:
                 self._frequencies.clear()
                 self._passages = None
+        self._refresh_impacts()
         return counts
 
     def _restore(

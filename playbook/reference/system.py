@@ -94,7 +94,7 @@ class ReferenceSystem:
         self.breaker_settings = settings.breaker
         self.llm = settings.llm
         self.top_k = settings.top_k
-        self.store = Store(self.workdir / STORE_FILE)
+        self.store = Store(self.workdir / STORE_FILE, ranks=hardening.index)
         self.parsed_files = ParsedFileCache(settings.parse_cache or self.workdir / CACHE_FILE)
         self.telemetry = Telemetry(hardening.telemetry, settings.log_path)
         self._faults = settings.faults or FaultPlan()

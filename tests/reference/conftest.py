@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from playbook.reference import store as store_module
 from playbook.reference.settings import ReferenceSettings
 from playbook.reference.switches import Hardening
 from playbook.reference.system import ReferenceSystem
@@ -22,6 +23,15 @@ def world(tmp_path: Path) -> Path:
 
 
 SystemFactory = Callable[..., ReferenceSystem]
+
+
+@pytest.fixture(params=["fts5", "impacts"])
+def ranking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Production retrieval on each of its rankings: FTS5's bm25() (a small store) and the
+    precomputed bm25s impacts (a store of IMPACTS_FROM_PASSAGES passages or more)."""
+    threshold = 0 if request.param == "impacts" else 1 << 40
+    monkeypatch.setattr(store_module, "IMPACTS_FROM_PASSAGES", threshold)
+    return request.param
 
 
 @pytest.fixture

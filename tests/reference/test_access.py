@@ -11,7 +11,9 @@ from .world import markdown, write
 SALARY = "What is the salary band for a senior adjuster?"
 
 
-def test_restricted_document_never_reaches_a_user_outside_its_group(make_system) -> None:
+def test_restricted_document_never_reaches_a_user_outside_its_group(
+    make_system, ranking: str
+) -> None:
     production = make_system("production")
     outsider = production.ask(SALARY, "u-sam")
     assert "HB-003" not in outsider.sources and "82000" not in outsider.text
@@ -27,7 +29,7 @@ def test_prototype_shows_a_restricted_document_to_anyone(make_system) -> None:
 
 @pytest.mark.parametrize("index", [True, False])
 def test_access_filter_switch_decides_whether_groups_restrict_retrieval(
-    make_system, index: bool
+    make_system, index: bool, ranking: str
 ) -> None:
     filtered = make_system("production", switches={"index": index})
     unfiltered = make_system("production", switches={"index": index, "access_filter": False})
@@ -37,7 +39,7 @@ def test_access_filter_switch_decides_whether_groups_restrict_retrieval(
 
 @pytest.mark.parametrize("index", [True, False])
 def test_access_filter_applies_before_the_top_k_limit(
-    make_system, world: Path, index: bool
+    make_system, world: Path, index: bool, ranking: str
 ) -> None:
     for number in range(8):
         write(

@@ -32,9 +32,16 @@ def passage(doc_id: str, body: str, title: str = "Title") -> Passage:
     return Passage(doc_id, title, body, ("all-staff",), "x.md", 1, 1.0)
 
 
-@pytest.mark.parametrize("profile", ["prototype", "production"])
+PROFILES_AND_RANKINGS = pytest.mark.parametrize(
+    ("profile", "ranking"),
+    [("prototype", "fts5"), ("production", "fts5"), ("production", "impacts")],
+    indirect=["ranking"],
+)
+
+
+@PROFILES_AND_RANKINGS
 def test_every_cited_source_was_retrieved_and_answerable_questions_are_answered(
-    make_system, profile: str
+    make_system, profile: str, ranking: str
 ) -> None:
     system = make_system(profile)
     for question, expected, user in ANSWERABLE:
@@ -48,8 +55,8 @@ def test_every_cited_source_was_retrieved_and_answerable_questions_are_answered(
         assert all(f"[{doc}]" in answer.text for doc in answer.sources)
 
 
-@pytest.mark.parametrize("profile", ["prototype", "production"])
-def test_refusal_fires_for_unanswerable_questions(make_system, profile: str) -> None:
+@PROFILES_AND_RANKINGS
+def test_refusal_fires_for_unanswerable_questions(make_system, profile: str, ranking: str) -> None:
     system = make_system(profile)
     for question in UNANSWERABLE:
         answer = system.ask(question, "u-hana")

@@ -57,7 +57,7 @@ def test_a_heading_with_little_under_it_joins_the_section_that_follows():
 
 
 def test_retrieval_finds_the_passage_that_answers_and_the_answer_cites_the_page(
-    make_system, world: Path
+    make_system, world: Path, ranking: str
 ):
     write(
         world / "handbook" / "office.md",

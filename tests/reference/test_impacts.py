@@ -1,0 +1,111 @@
+"""Precomputed impacts: the ranking of large stores, current after every change."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from playbook.reference import impacts as impacts_module
+from playbook.reference.impacts import Impacts
+from playbook.reference.store import PASSAGE_SLOTS, Store
+from playbook.reference.terms import terms
+
+from .world import markdown, write
+
+PASSAGES = [
+    (1 * PASSAGE_SLOTS, "Parking", "Visitors park behind the depot; badges at the gate."),
+    (1 * PASSAGE_SLOTS + 1, "Parking — Bicycles", "Bicycles go in the covered rack."),
+    (2 * PASSAGE_SLOTS, "Shipping", "Parcels leave the depot at 4 pm on weekdays."),
+    (3 * PASSAGE_SLOTS, "Canteen", "The canteen opens at noon; parcels are not accepted."),
+]
+
+
+def test_document_frequency_counts_the_passages_holding_a_term() -> None:
+    impacts = Impacts.build("1", PASSAGES, PASSAGE_SLOTS)
+    holding = Counter(term for _, label, text in PASSAGES for term in set(terms(f"{label} {text}")))
+    for term, count in holding.items():
+        assert impacts.frequency(term) == count, term
+    assert impacts.frequency("submarine") == 0
+
+
+def test_top_ranks_best_first_leaves_out_masked_and_unmatched_passages() -> None:
+    impacts = Impacts.build("1", PASSAGES, PASSAGE_SLOTS)
+    query = terms("When do parcels leave the depot?")
+    ranked = impacts.top(query, None, 10)
+    assert ranked[0][0] == 2 * PASSAGE_SLOTS
+    assert [score for _, score in ranked] == sorted((s for _, s in ranked), reverse=True)
+    assert 1 * PASSAGE_SLOTS + 1 not in dict(ranked)  # holds no query term
+    without_document_2 = np.array([1, 1, 0, 1], dtype=np.float32)
+    assert 2 * PASSAGE_SLOTS not in dict(impacts.top(query, without_document_2, 10))
+    assert impacts.top(["submarine"], None, 10) == []
+
+
+def test_a_label_term_outweighs_the_same_term_in_the_text() -> None:
+    passages = [(1, "Canteen", "Opening hours of the kitchen."), (2, "Kitchen", "The canteen.")]
+    impacts = Impacts.build("1", passages, PASSAGE_SLOTS)
+    assert impacts.top(["canteen"], None, 2)[0][0] == 1
+
+
+@pytest.mark.parametrize("ranking", ["impacts"], indirect=True)
+def test_a_large_store_ranks_on_impacts_and_each_change_reaches_the_next_answer(
+    make_system, world: Path, ranking: str
+) -> None:
+    system = make_system("production")
+    question = "Which badge colour do contractors wear at the depot?"
+    assert "HB-300" not in [p.doc_id for p in system.store.search(question, None, 5).passages]
+    assert system.store.impacts_ready()
+    page = world / "handbook" / "badges.md"
+    write(page, markdown("HB-300", "Badges", "Contractors wear an orange badge.", ["all-staff"]))
+    system.ingest()
+    found = system.store.search(question, None, 5).passages
+    assert found[0].doc_id == "HB-300" and system.store.impacts_ready()
+    page.unlink()
+    system.ingest()
+    assert "HB-300" not in [p.doc_id for p in system.store.search(question, None, 5).passages]
+
+
+def test_a_change_written_through_another_connection_reaches_the_next_answer(
+    make_system, world: Path
+) -> None:
+    system = make_system("production")
+    reader = Store(system.store.path, ranks=True, impacts_from=1)
+    question = "Which badge colour do contractors wear at the depot?"
+    assert not reader.search(question, None, 5).passages and reader.impacts_ready()
+    write(
+        world / "handbook" / "badges.md",
+        markdown("HB-300", "Badges", "Contractors wear an orange badge.", ["all-staff"]),
+    )
+    system.ingest()  # as another process would: `reader` learns of it from the file
+    assert reader.search(question, None, 5).passages[0].doc_id == "HB-300"
+    reader.close()
+
+
+def test_a_store_that_only_scans_builds_no_impacts(make_system) -> None:
+    prototype = make_system("prototype")
+    prototype.ask("When do parcels leave the depot?", "u-eli")
+    store = Store(prototype.store.path, impacts_from=1)
+    assert not store.impacts_ready()
+    store.close()
+
+
+def test_a_failed_build_leaves_fts5_ranking_and_says_why_in_the_log(
+    make_system, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args) -> Impacts:
+        raise MemoryError("no room for the index")
+
+    monkeypatch.setattr(impacts_module.Impacts, "build", broken)
+    system = make_system("production")
+    store = Store(system.store.path, impacts_from=1)
+    with caplog.at_level(logging.ERROR, logger="playbook.reference.store"):
+        found = store.search("When do parcels leave the depot?", None, 5).passages
+        again = store.search("When do parcels leave the depot?", None, 5).passages
+    assert found and found == again and not store.impacts_ready()
+    assert [r.message for r in caplog.records].count(
+        f"building the impacts of {store.path} failed; FTS5 ranks instead"
+    ) == 1  # once per generation, not at every query
+    store.close()
