@@ -60,9 +60,6 @@ def bench_size(n_docs: int, queries: int, scratch: Path) -> list[dict]:
             first = system.ingest()
             ingest_s = time.perf_counter() - started
             started = time.perf_counter()
-            system.store.wait_for_impacts()  # built in the background after the ingest
-            impacts_s = time.perf_counter() - started
-            started = time.perf_counter()
             again = system.ingest()
             reingest_s = time.perf_counter() - started
             assert again.unchanged == first.ingested and again.added == again.changed == 0
@@ -76,7 +73,6 @@ def bench_size(n_docs: int, queries: int, scratch: Path) -> list[dict]:
                 "ingest_docs_per_s": n_docs / ingest_s,
                 "ingest_s": ingest_s,
                 "reingest_s": reingest_s,
-                "impacts_s": impacts_s if system.store.impacts_ready() else "-",
                 "queries": len(latencies),
                 "p50_ms": 1000 * statistics.median(latencies),
                 "p95_ms": 1000 * p95(latencies),
@@ -106,7 +102,6 @@ def bench_retrieval(n_docs: int, queries: int, scratch: Path) -> dict:
     with build("production", scratch / f"production-{n_docs}", corpus) as system:
         if system.store.document_count() == 0:
             system.ingest()
-        system.store.wait_for_impacts()
         ranked_by = "bm25s impacts" if system.store.impacts_ready() else "FTS5 bm25()"
         for question, _ in questions:  # warm: word frequencies cached, pages in memory
             system.store.search(question, FILTER_GROUPS, 5)

@@ -3,8 +3,8 @@
 FTS5 computes `bm25()` at query time from every query word's positions in every candidate
 passage: at 100k documents that was 4 ms at p50 and 16 ms at p95, where bm25s, whose scores
 are computed at index time, answered in under 1 ms. bm25s cannot add documents to an index, so
-this one is rebuilt for each generation of the passages, in the background from the write that
-changed them (about 3.5 s at 100k passages); a query arriving before it is ready waits for it.
+this one is rebuilt for each generation of the passages (about 3.5 s at 100k passages) by the
+write that changed them (see `Store._refresh_impacts`).
 """
 
 from __future__ import annotations

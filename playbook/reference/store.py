@@ -102,7 +102,6 @@ CANDIDATES_PER_DOCUMENT = 6  # passages ranked per wanted document: many may sha
 # FTS5 ranks in about a millisecond, and an index rebuilt after every change would cost more
 # than it saves (measured in `make bench`: see benchmarks/bench_reference.py).
 IMPACTS_FROM_PASSAGES = 20_000
-BUILD_WAIT_S = 120.0  # a query waits this long for the impacts, then FTS5 ranks it
 _log = logging.getLogger(__name__)
 
 
@@ -549,23 +548,21 @@ class Store:
         return row[0] if row else "0"
 
     def _current_impacts(self, connection: sqlite3.Connection, total: int) -> Impacts | None:
-        """The impacts of the passages as they are now; None below `impacts_from` passages
-        (FTS5 ranks) or when they could not be built.
+        """The impacts of the passages as they are now; None below `impacts_from` passages,
+        while they are being built, or when they could not be: FTS5 ranks then.
 
-        A query after a change waits for the rebuild the write started (about 3 s at 100k
-        passages) rather than rank on FTS5 meanwhile: answers would then depend on the timing
-        of a thread, and an evaluation re-run at every visit must rank the same way."""
+        A store that ranks builds them as it opens and at each of its own writes, before the
+        write returns (see `_refresh_impacts`), so its answers do not depend on the timing of a
+        thread. Only a change written by another process is ranked by FTS5, always current,
+        until the build it starts here in the background catches up."""
         if total < max(1, self._impacts_from):  # an empty store has nothing to rank
             return None
-        for _ in range(2):  # a write may land during the build: one more rebuild, then FTS5
-            generation = self._generation(connection)
-            impacts = self._impacts
-            if impacts is not None and impacts.generation == generation:
-                return impacts
-            if generation == self._impacts_failed or self._closed:
-                return None
+        generation = self._generation(connection)
+        impacts = self._impacts
+        if impacts is not None and impacts.generation == generation:
+            return impacts
+        if generation != self._impacts_failed:
             self._build_impacts_in_background()
-            self.wait_for_impacts(BUILD_WAIT_S)
         return None
 
     def _build_impacts_in_background(self) -> None:
@@ -580,7 +577,8 @@ class Store:
     def _build_impacts(self) -> None:
         generation = None
         try:
-            # its own connection, out of `close`'s list: the build may outlive a query's thread
+            # its own connection, out of `close`'s list: a background build may outlive the
+            # thread that started it
             connection = sqlite3.connect(self.path, timeout=30.0)
             try:
                 connection.execute("BEGIN")  # one snapshot: the generation and its passages
@@ -595,17 +593,23 @@ class Store:
             _log.exception("building the impacts of %s failed; FTS5 ranks instead", self.path)
             self._impacts_failed = generation
             return
-        if not self._closed:
-            self._impacts = impacts
+        with self._builder_lock:  # two builds may overlap: the newer generation stays
+            current = self._impacts
+            if not self._closed and (
+                current is None or int(impacts.generation) >= int(current.generation)
+            ):
+                self._impacts = impacts
 
     def _refresh_impacts(self) -> None:
-        """At open and after a write: a large store that ranks starts building the impacts of
-        its passages, so the next query may find them ready (the write does not wait)."""
+        """At open and after each of its writes, a large store that ranks builds the impacts
+        of its passages before returning: about 3.5 s at 100k passages, paid by the ingest
+        rather than by the next query, which a stage's time budget may not allow."""
         if not self._ranks:
             return
         connection = self._connection()
-        if self._passage_count(connection) >= max(1, self._impacts_from):
-            self._build_impacts_in_background()
+        large = self._passage_count(connection) >= max(1, self._impacts_from)
+        if large and not self.impacts_ready():
+            self._build_impacts()
 
     def wait_for_impacts(self, timeout: float | None = None) -> bool:
         """Wait for a background build of the impacts to end; True if none is running."""
