@@ -22,7 +22,10 @@ READER_VERSION = "4"  # bump when a reader's output changes: files parsed before
 
 
 class ParsedFiles(Protocol):
-    """Records of files parsed before, by signature, so an unchanged file skips its parser."""
+    """Records of files parsed before, by signature, so an unchanged file skips its parser.
+
+    Keyed by the source's name and the file's path inside the source: a copy of a source (a
+    drill's upstream drop, a document deleted from a copy) recalls what its original parsed."""
 
     def recall(self, origin: str, path: str, signature: str) -> list[SourceRecord] | None: ...
 
@@ -33,7 +36,8 @@ class ParsedFiles(Protocol):
 
 def file_signature(path: Path, declaration: str) -> str:
     """What the records of `path` depend on: its content and modification time, the source's
-    `declaration` (its JSON: format, mapping, defaults) and the readers' version."""
+    `declaration` (its JSON: format, mapping, defaults; not where the source is) and the readers'
+    version."""
     # the content's digest, not only size and time: a same-size edit within the file system's
     # timestamp granularity would otherwise read as unchanged (git's "racy" files)
     stat = path.stat()
@@ -92,8 +96,10 @@ def iter_sources(
             continue
         root = folder if folder.is_dir() else folder.parent
         declaration = source.model_dump_json()
+        # where the source is does not change what its files say: copies share their records
+        placeless = source.model_dump_json(exclude={"path"})
         # per file: its records recalled from `parsed`, or the task that parses it
-        plan: list[tuple[list[SourceRecord] | None, parse_workers.ParseTask, str | None]] = []
+        plan: list[tuple[list[SourceRecord] | None, str | None, str]] = []
         tasks: list[parse_workers.ParseTask] = []
         # workers start once enough files need parsing, and import while the rest are hashed
         pool: parse_workers.ParserPool | None = None
@@ -103,13 +109,16 @@ def iter_sources(
                 str(path), declaration, format_of(path, source.format), str(root)
             )
             signature = None
+            inside = path.relative_to(root).as_posix()
             if parsed is not None:
                 with contextlib.suppress(OSError):  # gone since it was listed: read_file says so
-                    signature = file_signature(path, declaration)
+                    signature = file_signature(path, placeless)
             recalled = (
-                parsed.recall(source.name, str(path), signature) if signature is not None else None
+                parsed.recall(source.name, inside, signature) if signature is not None else None
             )
-            plan.append((recalled, task, signature))
+            if recalled is not None:  # parsed from this file, or from the same file in a copy
+                recalled = [replace(record, path=str(path)) for record in recalled]
+            plan.append((recalled, signature, inside))
             if recalled is None:
                 tasks.append(task)
                 if pool is None and len(tasks) == parse_workers.MIN_FILES_PER_WORKER:
@@ -120,13 +129,13 @@ def iter_sources(
             if pool is not None
             else parse_workers.parse_all(tasks, parse_workers.worker_count(len(tasks)))
         )
-        for recalled, task, signature in plan:
+        for recalled, signature, inside in plan:
             if recalled is not None:
                 yield recalled, []
                 continue
             found, problems = next(results)
             if parsed is not None and signature is not None and found and not problems:
-                parsed.remember(source.name, task.path, signature, found)
+                parsed.remember(source.name, inside, signature, found)
             yield found, problems
 
 

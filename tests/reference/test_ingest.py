@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 from playbook.engagement import DataSource
@@ -242,6 +243,30 @@ def test_reingest_parses_only_the_files_that_changed(make_system, world: Path, m
     assert parsed == ["expenses.md"]
     assert (report.changed, report.unchanged) == (1, 6)
     assert "within 31 days" in system.store.document("HB-002").body
+
+
+def test_a_copy_of_a_source_recalls_what_its_original_parsed_and_names_its_own_files(
+    make_system, world: Path, monkeypatch
+):
+    system = make_system("production")
+    parsed: list[str] = []
+    original = formats.markdown
+
+    def counting(text, path, *rest):
+        parsed.append(Path(path).name)
+        return original(text, path, *rest)
+
+    monkeypatch.setattr(formats, "markdown", counting)
+    copy = world.parent / "drop" / "handbook"
+    shutil.copytree(world / "handbook", copy)  # what a drill or a revocation trial reads
+    (copy / "expenses.md").unlink()
+    write(copy / "travel.md", HANDBOOK["expenses.md"].replace("HB-002", "HB-092"))
+    handbook = DataSource(name="handbook", path=str(copy), format="markdown")
+    report = system.ingest([handbook])
+    assert parsed == ["travel.md"]  # the only file the original does not have
+    assert report.deleted == 1 and system.store.document("HB-002") is None
+    assert system.store.document("HB-092") is not None
+    assert system.store.lineage("HB-001").path == str(copy / "leave.md")
 
 
 def test_a_changed_source_declaration_is_applied_to_unchanged_files(make_system, world: Path):
