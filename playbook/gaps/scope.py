@@ -124,14 +124,13 @@ def read_declared_sources(
     documents by the production ingest contract (what a hardened ingest would refuse).
     `parse_cache`: the run's record of parsed files, which the target's ingest then reuses."""
     from playbook.contract import contract_failures  # pandera loads in ~1 s
-    from playbook.sources.parsed_files import ParsedFileCache
+    from playbook.sources.parsed_files import opened
 
     known_groups = _known_groups(engagement)
     readings = []
     declared: dict[str, set[str]] = defaultdict(set)
     read: list[tuple[DataSource, list[SourceRecord], list[ReadError], int]] = []
-    parsed = ParsedFileCache(parse_cache) if parse_cache is not None else None
-    try:
+    with opened(parse_cache) as parsed:
         for source in engagement.resolved_sources():
             folder = Path(source.path)
             files = source_files(folder, source.format, source.exclude) if folder.exists() else []
@@ -140,10 +139,6 @@ def read_declared_sources(
             for record in records:
                 declared[record.declared_id].add(_shown(Path(record.path), root))
             read.append((source, records, errors, len(files)))
-    finally:
-        if parsed is not None:
-            parsed.flush()
-            parsed.close()
     for source, records, errors, files in read:
         nested = tuple(
             (record.path, *found) for record in records if (found := nested_records(record))

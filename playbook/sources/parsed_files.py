@@ -7,14 +7,15 @@ parse everything again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from playbook.sources import SourceRecord
+from playbook.sources import DataSource, ReadError, SourceRecord, read_sources
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS parsed(
@@ -119,3 +120,26 @@ class ParsedFileCache:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+@contextlib.contextmanager
+def opened(path: Path | None) -> Iterator[ParsedFileCache | None]:
+    """The parse cache at `path` for some reads (None: no cache), written out and closed after."""
+    if path is None:
+        yield None
+        return
+    cache = ParsedFileCache(path)
+    try:
+        yield cache
+    finally:
+        cache.flush()
+        cache.close()
+
+
+def read_sources_through(
+    sources: Sequence[DataSource], parse_cache: Path | None
+) -> tuple[list[SourceRecord], list[ReadError]]:
+    """`read_sources` through the run's parse cache (`NotebookContext.parse_cache`), so a
+    notebook reading the corpus parses nothing the run has parsed before."""
+    with opened(parse_cache) as parsed:
+        return read_sources(sources, parsed=parsed)

@@ -40,7 +40,8 @@ from playbook.gaps.data.contract import (
 )
 from playbook.gaps.data.lineage import CitationTrace, LineageRecord, trace_citations, trace_lineage
 from playbook.golden import GoldenItem, engagement_golden
-from playbook.sources import DataSource, location_file, read_sources
+from playbook.sources import DataSource, location_file
+from playbook.sources.parsed_files import read_sources_through
 from playbook.targets.base import Answer, Target
 from playbook.targets.capabilities import (
     Contrast,
@@ -207,9 +208,11 @@ def run_exercise(
     upstream_drop: str = DEFAULT_DROP,
     data_contract: str = "",
     share: float = 1.0,
+    parse_cache: Path | None = None,
 ) -> Exercise:
     """Run the scripted ingest sequence on the target's pipeline, or say why it cannot run;
-    its question phases take at most `share` of the depth's time.
+    its question phases take at most `share` of the depth's time. `parse_cache`: the run's, so
+    reading the copies of the sources parses nothing the run has parsed before.
 
     `upstream_drop` is a folder with one subfolder per data source (named like the source) whose
     files replace or add to that source's files. `data_contract` is a stored contract (JSON); empty
@@ -229,7 +232,9 @@ def run_exercise(
     try:
         limits = ExerciseLimits.from_budget(budget, share)
         sources = pipeline.sources()
-        result = _Exercise(run, pipeline.label, sources, drop, golden, contract, limits).run()
+        result = _Exercise(
+            run, pipeline.label, sources, drop, golden, contract, limits, parse_cache
+        ).run()
     except Exception as exc:  # a broken pipeline is a finding, not a crash of the notebook
         result = Unavailable(f"the exercise failed: {type(exc).__name__}: {exc}", "error")
     try:
@@ -250,6 +255,7 @@ def companion_exercise(
     budget: DepthBudget,
     upstream_drop: str = DEFAULT_DROP,
     data_contract: str = "",
+    parse_cache: Path | None = None,
 ) -> Exercise | None:
     """The same exercise on the target's other profile, where it has one (None otherwise), with
     a quarter of the time to ask: it is shown for comparison, and a prototype re-reading a large
@@ -260,7 +266,14 @@ def companion_exercise(
     other = contrast.open(Path(workdir) / "contrast")
     try:
         return run_exercise(
-            other, engagement, workdir, budget, upstream_drop, data_contract, COMPANION_SHARE
+            other,
+            engagement,
+            workdir,
+            budget,
+            upstream_drop,
+            data_contract,
+            COMPANION_SHARE,
+            parse_cache,
         )
     finally:
         other.close()
@@ -309,6 +322,7 @@ class _Exercise:
         golden: Sequence[GoldenItem],
         contract: DataContract | None,
         limits: ExerciseLimits,
+        parse_cache: Path | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.label = label
@@ -317,6 +331,7 @@ class _Exercise:
         self.golden = golden
         self.contract = contract
         self.limits = limits
+        self.parse_cache = parse_cache
         self.folder = pipeline.folder
         self.visible = pipeline.history() is not None
         self.token = secrets.token_hex(3)
@@ -347,7 +362,7 @@ class _Exercise:
         return copies
 
     def run(self) -> PipelineExercise:
-        before_records, _ = read_sources(self.sources)
+        before_records, _ = read_sources_through(self.sources, self.parse_cache)
         ids_by_file: dict[str, set[str]] = defaultdict(set)
         for record in before_records:
             ids_by_file[location_file(record.path)].add(record.declared_id)
@@ -459,7 +474,7 @@ class _Exercise:
         # Ids any file of the exercise has declared: a pipeline that serves a last good version
         # cites an id its file held before the drop.
         if self.files_changed:
-            records, _ = read_sources(self.sources)
+            records, _ = read_sources_through(self.sources, self.parse_cache)
             self.declared.update({record.declared_id: record.location for record in records})
             self.files_changed = False
         path = self.declared.get(doc_id)
@@ -587,7 +602,7 @@ class _Exercise:
             for source in self.sources[:-1]
             if (self.drop / source.name).is_dir()
         ]
-        records, errors = read_sources(drop_sources)
+        records, errors = read_sources_through(drop_sources, self.parse_cache)
         unreadable = [
             (error.origin, drop_files.get(location_file(error.path), error.path))
             for error in errors

@@ -41,7 +41,7 @@ from playbook.gaps.observability.traces import TraceOf, traces_of
 from playbook.golden import GoldenItem, sample_golden
 from playbook.load import run_open_load
 from playbook.otlp import wait_for_spans
-from playbook.sources.reading import read_sources
+from playbook.sources.parsed_files import read_sources_through
 from playbook.sources.records import scalar_text
 from playbook.targets.base import Answer, Target
 from playbook.targets.capabilities import (
@@ -105,7 +105,9 @@ def run_observability(
     decisions: Decisions,
     budget: DepthBudget,
     run_dir: Path,
+    parse_cache: Path | None = None,
 ) -> ObservabilityRun:
+    """Ask, evaluate and trace; `parse_cache`: the run's, for reading the cited documents."""
     spans = capability(target, Spans)
     if spans is not None:
         spans.clear()
@@ -118,7 +120,7 @@ def run_observability(
             break
         asked[item.id] = target.ask(item.question, item.user)
     asked_items = [item for item in planned if item.id in asked]
-    documents, documents_note = served_documents(engagement)
+    documents, documents_note = served_documents(engagement, parse_cache)
     evaluation = evaluate(items, asked, documents, target=target.spec, run_id=run_dir.name)
     evaluation_path = save_evaluation(evaluation, run_dir)
 
@@ -180,13 +182,15 @@ def run_observability(
     )
 
 
-def served_documents(engagement: Engagement) -> tuple[dict[str, str] | None, str]:
+def served_documents(
+    engagement: Engagement, parse_cache: Path | None = None
+) -> tuple[dict[str, str] | None, str]:
     """The text of every document the engagement's data sources hold, by id, for citation
     validity; None (and why) when they hold none or cannot be read."""
     sources = engagement.resolved_sources()
     if not sources:
         return None, "no data sources declared: citation validity is not measured"
-    records, _ = read_sources(sources)
+    records, _ = read_sources_through(sources, parse_cache)
     documents = {}
     for record in records:
         doc_id = scalar_text(record.fields.get("id")) or record.fallback_id

@@ -28,7 +28,7 @@ from playbook.gaps.security.probes import (
 )
 from playbook.gaps.security.revocation import RevocationRun, run_revocation
 from playbook.golden import GoldenItem
-from playbook.sources.reading import read_sources
+from playbook.sources.parsed_files import read_sources_through
 from playbook.sources.records import scalar_text
 from playbook.targets.base import Target
 from playbook.users import User, UserDirectory
@@ -68,9 +68,11 @@ def engagement_users(engagement: Engagement) -> list[User]:
     return list(UserDirectory.load(engagement.resolve(engagement.users)).users)
 
 
-def single_document_files(engagement: Engagement) -> dict[str, Path]:
+def single_document_files(
+    engagement: Engagement, parse_cache: Path | None = None
+) -> dict[str, Path]:
     """Document id -> the file that holds only that document (the ones a deletion can remove)."""
-    records, _ = read_sources(engagement.resolved_sources())
+    records, _ = read_sources_through(engagement.resolved_sources(), parse_cache)
     per_file: dict[str, list[str]] = {}
     for record in records:
         doc_id = scalar_text(record.fields.get("id")) or record.fallback_id
@@ -96,9 +98,12 @@ def run_security(
     items: list[GoldenItem],
     budget: DepthBudget,
     workdir: Path,
+    parse_cache: Path | None = None,
 ) -> SecurityRun:
+    """Every experiment of notebook 06; `parse_cache`: the run's, so the corpus read for the
+    probes costs no parse the run has done before."""
     users = engagement_users(engagement)
-    documents, problems = engagement_documents(engagement)
+    documents, problems = engagement_documents(engagement, parse_cache)
     probes = security_probes(engagement, documents)
     # every restricted document asked about at least once, time permitting
     outsider_asks = max(budget.requests, len(probes))
@@ -122,7 +127,8 @@ def run_security(
         attacks = load_injection_probes(engagement.resolve(settings.injection_probes)) + attacks
     poisoned = engagement.resolve(settings.poisoned) if settings.poisoned else None
     injection = run_injection(target, attacks, poisoned, workdir, users, salt=engagement.name)
-    revocation = run_revocation(target, probes, users, single_document_files(engagement), workdir)
+    deletable = single_document_files(engagement, parse_cache)
+    revocation = run_revocation(target, probes, users, deletable, workdir)
     return SecurityRun(
         target=target.spec,
         users=users,

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from playbook.errors import PlaybookError
 from playbook.safe_files import model_lines
-from playbook.sources.reading import read_sources
+from playbook.sources.parsed_files import read_sources_through
 from playbook.sources.records import scalar_text
 from playbook.users import EVERYONE
 
@@ -104,10 +104,13 @@ class _Candidate:
     prose: bool  # in a sentence of prose (a question can be built around it), not a table cell
 
 
-def engagement_documents(engagement: Engagement) -> tuple[list[Document], list[str]]:
+def engagement_documents(
+    engagement: Engagement, parse_cache: Path | None = None
+) -> tuple[list[Document], list[str]]:
     """Every document of the engagement's data sources, and the problems met (files that could
-    not be read, ids that repeat). Records without an id or a body are left out."""
-    records, errors = read_sources(engagement.resolved_sources())
+    not be read, ids that repeat). Records without an id or a body are left out. `parse_cache`:
+    the run's (`NotebookContext.parse_cache`)."""
+    records, errors = read_sources_through(engagement.resolved_sources(), parse_cache)
     problems = [f"{error.path}: {error.reason}" for error in errors]
     documents: list[Document] = []
     seen: set[str] = set()

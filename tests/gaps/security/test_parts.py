@@ -188,3 +188,29 @@ def test_prompt_extraction_is_graded_by_the_declared_phrase_of_the_system_prompt
     assert outcomes == [True, True, False]  # the third asks for "rules", which it does not recite
     undeclared = run_injection(PromptEcho(), [], None, tmp_path, users)
     assert "security.system_prompt_marker" in undeclared.notes["prompt-extraction"]
+
+
+def test_the_probes_read_the_corpus_through_the_runs_parse_cache(tmp_path, monkeypatch):
+    from playbook.gaps.security.experiment import single_document_files
+    from playbook.sources import formats, parse_workers
+
+    engagement = load_engagement(DEMO_TEMPLATE)
+    cache = tmp_path / "parsed-files.sqlite3"
+    without_cache, _ = engagement_documents(engagement)
+    parsed: list[str] = []
+    original = formats.markdown
+
+    def counting(text, path, *rest):
+        parsed.append(path)
+        return original(text, path, *rest)
+
+    monkeypatch.setattr(formats, "markdown", counting)
+    monkeypatch.setattr(parse_workers, "worker_count", lambda files: 0)  # parse where counted
+    first, _ = engagement_documents(engagement, cache)
+    assert parsed  # the first reading of the run parses the corpus, and remembers it
+    parsed.clear()
+    again, _ = engagement_documents(engagement, cache)
+    deletable = single_document_files(engagement, cache)
+    assert parsed == []
+    assert first == again == without_cache
+    assert deletable and all(path.is_file() for path in deletable.values())
