@@ -21,7 +21,7 @@ from playbook.gaps.failure.classify import (
     OUTCOMES,
     TRANSIENT_KINDS,
 )
-from playbook.gaps.failure.matrix import FaultMatrix
+from playbook.gaps.failure.matrix import TIME_SPENT, FaultMatrix
 from playbook.gaps.failure.probes import Probes
 from playbook.gaps.failure.tables import graceful_shares, latency_under_fault, retry_amplification
 
@@ -230,6 +230,10 @@ def check_no_raw_failures(matrix: FaultMatrix) -> CheckResult:
     if raw:
         detail += "; under " + ", ".join(f"{k} ({n})" for k, n in kinds.most_common())
         detail += "; shown as " + ", ".join(f"{r} ({n})" for r, n in reasons.most_common())
+    unreached = [c for c in matrix.cells if c.skipped == TIME_SPENT]
+    if unreached:
+        names = sorted({f"{KIND_LABELS[c.kind]} at {c.stage}" for c in unreached})
+        detail += f"; not reached in the time budget: {', '.join(names)}"
     return check.verdict(not raw, len(raw), detail)
 
 

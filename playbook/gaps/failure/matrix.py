@@ -188,7 +188,9 @@ def control_questions(
 
 
 def planned_cells(settings: FaultSettings) -> list[tuple[str, str, float]]:
-    """(kind, stage, rate) of every cell: valid stages only, slow kinds at rate 1 only."""
+    """(kind, stage, rate) of every cell: valid stages only, slow kinds at rate 1 only, and
+    last: each of their requests waits seconds, and a slow target that spent the time budget
+    on them met no 429, 5xx or exception at all."""
     cells = []
     for kind in (kind for kind in KINDS if kind in settings.kinds):
         for stage in STAGES:
@@ -196,7 +198,7 @@ def planned_cells(settings: FaultSettings) -> list[tuple[str, str, float]]:
                 continue
             rates = (1.0,) if kind in SLOW_KINDS else settings.rates
             cells.extend((kind, stage, rate) for rate in rates)
-    return cells
+    return sorted(cells, key=lambda cell: cell[0] in SLOW_KINDS)
 
 
 def _fault(
@@ -217,6 +219,9 @@ def _fault(
         faults,
         key=lambda f: abs(len(FaultPlan.of(f).faulted_requests(requests, stage)) - wanted),
     )
+
+
+TIME_SPENT = "time budget spent"  # why a cell was not run: the matrix ran out of time
 
 
 def run_fault_matrix(
@@ -256,14 +261,21 @@ def run_fault_matrix(
     cells: list[CellResult] = []
     observations: list[Observation] = []
     offset = 0
-    for index, (kind, stage, rate) in enumerate(planned_cells(settings)):
+    planned = planned_cells(settings)
+    left = sum(injector.supports(kind, stage) for kind, stage, _ in planned)
+    for index, (kind, stage, rate) in enumerate(planned):
         if not injector.supports(kind, stage):
             reason = f"the route cannot inject {kind} at {stage}"
             cells.append(CellResult(kind, stage, rate, 0, 0, 0, 0.0, reason))
             continue
-        if time.monotonic() >= deadline:
-            cells.append(CellResult(kind, stage, rate, 0, 0, 0, 0.0, "time budget spent"))
+        now = time.monotonic()
+        if now >= deadline:
+            cells.append(CellResult(kind, stage, rate, 0, 0, 0, 0.0, TIME_SPENT))
             continue
+        # each cell left gets an equal share of the time left (what one does not use passes
+        # on): a slow target meets every fault kind at least once, not the first few only
+        cell_deadline = now + (deadline - now) / left
+        left -= 1
         # At a partial rate, enough requests that about `per_cell` of them meet the fault.
         count = math.ceil(settings.per_cell / max(rate, 0.05))
         questions = [control[(offset + n) % len(control)] for n in range(count)]
@@ -271,7 +283,7 @@ def run_fault_matrix(
         injector.reset()
         injector.apply(_fault(kind, stage, rate, index, settings, count))
         run = _run_parallel if kind in SLOW_KINDS and injector.isolated else _run_sequential
-        cell, seen = run(target, injector, questions, kind, stage, rate, settings, deadline)
+        cell, seen = run(target, injector, questions, kind, stage, rate, settings, cell_deadline)
         cells.append(cell)
         observations.extend(seen)
         if not injector.isolated:

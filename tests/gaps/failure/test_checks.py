@@ -9,6 +9,8 @@ import pytest
 from playbook.decisions import Decisions
 from playbook.gaps import failure
 from playbook.gaps.failure import BreakerEpisode, BreakerPoint, CellResult, FaultMatrix, Observation
+from playbook.gaps.failure.classify import KIND_LABELS
+from playbook.gaps.failure.matrix import TIME_SPENT
 
 from .world import DECISIONS, settings
 
@@ -88,6 +90,15 @@ def test_no_raw_failures_fails_on_a_single_raw_answer() -> None:
     assert failure.check_no_raw_failures(matrix(obs(), obs())).status == "pass"
     check = failure.check_no_raw_failures(matrix(obs(), obs(outcome="raw_failure", reason="x")))
     assert check.status == "fail" and check.observed == 1
+
+
+def test_no_raw_failures_names_the_faults_the_time_budget_left_untried() -> None:
+    unreached = CellResult("exception", "retrieval", 1.0, 0, 0, 0, 0.0, TIME_SPENT)
+    check = failure.check_no_raw_failures(matrix(obs(), cells=(unreached,)))
+    assert check.detail.endswith(
+        f"not reached in the time budget: {KIND_LABELS['exception']} at retrieval"
+    )
+    assert "not reached" not in failure.check_no_raw_failures(matrix(obs())).detail
 
 
 def test_output_validation_fails_when_a_bad_generation_is_shown() -> None:

@@ -3,6 +3,7 @@ hardening switch the area is about flips its check when turned off in production
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -198,6 +199,28 @@ def test_a_slow_targets_controls_stop_at_a_quarter_of_the_budget_and_leave_time_
     matrix = failure.run_fault_matrix(made, golden(engagement), config)
     assert 1 <= len(matrix.control) <= 5  # about 0.75 s of controls, not the 20 questions
     assert any(cell.requests for cell in matrix.cells)  # the rest of the time measured cells
+
+
+def test_a_slow_target_meets_every_fault_kind_within_the_budget_not_the_first_few_only(
+    engagement, target
+) -> None:
+    made = target("prototype")
+    ask = made.ask
+
+    def slowly(question, user=None):  # 0.15 s an answer: a scan of a big site
+        time.sleep(0.15)
+        return ask(question, user)
+
+    made.ask = slowly
+    kinds = ("exception", "rate_limit", "malformed", "empty_retrieval")
+    config = replace(settings(), max_seconds=4.0, kinds=kinds, rates=(1.0, 0.3))
+    matrix = failure.run_fault_matrix(made, golden(engagement), config)
+    runnable = [cell for cell in matrix.cells if not cell.skipped.startswith("the route")]
+    assert len(runnable) >= 2 * len(kinds) - 1
+    assert all(cell.requests >= 1 for cell in runnable)  # every cell got its share of time
+    assert {o.kind for o in matrix.observations} == set(kinds)
+    planned = sum(math.ceil(config.per_cell / cell.rate) for cell in runnable)
+    assert sum(cell.requests for cell in runnable) < planned  # each cell asked for its share
 
 
 def test_a_target_without_a_fault_route_is_skipped_with_the_reason(engagement) -> None:
