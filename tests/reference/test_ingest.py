@@ -7,9 +7,11 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from playbook.engagement import DataSource
 from playbook.reference.store import PASSAGE_SLOTS
-from playbook.sources import formats
+from playbook.sources import formats, parse_workers
 from playbook.sources.parsed_files import CACHE_FILE
 
 from .world import HANDBOOK, html, markdown, record, write
@@ -221,16 +223,24 @@ def test_a_partial_drop_changes_what_it_carries_and_deletes_nothing(make_system,
     assert dropping.store.document("HB-002") is not None
 
 
-def test_reingest_parses_only_the_files_that_changed(make_system, world: Path, monkeypatch):
-    system = make_system("production")
-    parsed: list[str] = []
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the Markdown files parsed from now on (in this process, to count them)."""
+    names: list[str] = []
     original = formats.markdown
 
     def counting(text, path, *rest):
-        parsed.append(Path(path).name)
+        names.append(Path(path).name)
         return original(text, path, *rest)
 
     monkeypatch.setattr(formats, "markdown", counting)
+    monkeypatch.setattr(parse_workers, "worker_count", lambda files: 0)
+    return names
+
+
+def test_reingest_parses_only_the_files_that_changed(make_system, world: Path, parsed):
+    system = make_system("production")
+    parsed.clear()
     assert system.ingest().unchanged == 7
     assert parsed == []
     expenses = world / "handbook" / "expenses.md"
@@ -246,17 +256,10 @@ def test_reingest_parses_only_the_files_that_changed(make_system, world: Path, m
 
 
 def test_a_copy_of_a_source_recalls_what_its_original_parsed_and_names_its_own_files(
-    make_system, world: Path, monkeypatch
+    make_system, world: Path, parsed
 ):
     system = make_system("production")
-    parsed: list[str] = []
-    original = formats.markdown
-
-    def counting(text, path, *rest):
-        parsed.append(Path(path).name)
-        return original(text, path, *rest)
-
-    monkeypatch.setattr(formats, "markdown", counting)
+    parsed.clear()
     copy = world.parent / "drop" / "handbook"
     shutil.copytree(world / "handbook", copy)  # what a drill or a revocation trial reads
     (copy / "expenses.md").unlink()
