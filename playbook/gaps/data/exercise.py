@@ -709,10 +709,15 @@ def _count_problems(step: IngestStep, touched: Mapping[str, str]) -> list[str]:
 
 
 def lineage_source(
-    exercise: Exercise, target: Target, engagement: Engagement, budget: DepthBudget
+    exercise: Exercise,
+    target: Target,
+    engagement: Engagement,
+    budget: DepthBudget,
+    parse_cache: Path | None = None,
 ) -> CitationTrace | Unavailable:
-    """The citations the exercise traced when it ran, else those of the target's own answers."""
+    """The citations the exercise traced when it ran, else those of the target's own answers
+    (`parse_cache`: the run's, for tracing them to the declared files)."""
     if isinstance(exercise, PipelineExercise) and exercise.lineage:
         return CitationTrace(exercise.label, exercise.lineage)
-    traced = trace_citations(target, engagement, budget)
+    traced = trace_citations(target, engagement, budget, parse_cache)
     return traced if isinstance(traced, CitationTrace) else Unavailable(traced, "error")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from playbook.engagement import DepthBudget, Engagement
 from playbook.golden import engagement_golden, sample_golden
-from playbook.sources import location_file, read_sources
+from playbook.sources import location_file
+from playbook.sources.parsed_files import read_sources_through
 from playbook.targets.base import Target
 from playbook.targets.capabilities import IngestHistory, capability
 
@@ -50,18 +51,18 @@ class CitationTrace:
 
 
 def trace_citations(
-    target: Target, engagement: Engagement, budget: DepthBudget
+    target: Target, engagement: Engagement, budget: DepthBudget, parse_cache: Path | None = None
 ) -> CitationTrace | str:
     """Ask golden questions and trace each cited source: through the target's ingest history
-    when it shows one, or else to a file of the engagement's declared sources. A string says
-    why nothing could be asked."""
+    when it shows one, or else to a file of the engagement's declared sources (read through the
+    run's `parse_cache`). A string says why nothing could be asked."""
     golden, problem = engagement_golden(engagement)
     if problem:
         return f"cannot ask golden questions: {problem}"
     history = capability(target, IngestHistory)
     declared: dict[str, str] = {}
     if history is None:
-        records, _ = read_sources(engagement.resolved_sources())
+        records, _ = read_sources_through(engagement.resolved_sources(), parse_cache)
         declared = {record.declared_id: record.location for record in records}
     answerable = [item for item in golden if item.answerable]
     deadline = time.monotonic() + budget.probe_seconds
