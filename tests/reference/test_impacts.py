@@ -113,3 +113,32 @@ def test_a_failed_build_leaves_fts5_ranking_and_says_why_in_the_log(
         f"building the impacts of {store.path} failed; FTS5 ranks instead"
     ) == 1  # once per generation, not at every query
     store.close()
+
+
+@pytest.mark.parametrize("ranking", ["impacts"], indirect=True)
+def test_queries_during_ingests_always_answer_and_end_on_the_last_change(
+    make_system, world: Path, ranking: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    system = make_system("production")
+    question = "Which badge colour do contractors wear at the depot?"
+    page = world / "handbook" / "badges.md"
+
+    def ask_repeatedly() -> int:
+        asked = 0
+        for _ in range(300):  # bounded: the ingests below take well under this many queries
+            system.store.search(question, frozenset({"all-staff"}), 5)
+            asked += 1
+        return asked
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        asking = [pool.submit(ask_repeatedly) for _ in range(2)]
+        for colour in ("orange", "green", "violet"):
+            body = f"Contractors wear a {colour} badge."
+            write(page, markdown("HB-300", "Badges", body, ["all-staff"]))
+            system.ingest()
+        assert [future.result() for future in asking] == [300, 300]
+    found = system.store.search(question, frozenset({"all-staff"}), 5).passages
+    assert system.store.impacts_ready()
+    assert found[0].doc_id == "HB-300" and "violet" in found[0].body
