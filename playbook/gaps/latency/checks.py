@@ -241,6 +241,11 @@ def check_repeat_cache(repeats: RepeatMix) -> CheckResult:
         f"half their first time; p50 first {repeats.ms('first'):.1f} ms, repeat "
         f"{repeats.ms('repeat'):.1f} ms ({repeats.source})"
     )
+    if len(repeats.asks) < repeats.planned:
+        detail += (
+            f"; stopped at the time limit ({repeats.max_seconds:g} s): "
+            f"{len(repeats.asks)} of {repeats.planned} questions repeated"
+        )
     return REPEAT_CACHE.verdict(rate >= MIN_CACHE_HIT_RATE, round(rate, 3), detail)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import math
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -58,6 +59,7 @@ class LatencySettings:
     scaling_questions: int
     repeat_questions: int  # distinct questions of the repeated mix
     max_lag_s: float = MAX_LAG_S  # generator lag that invalidates a phase
+    repeat_s: float = math.inf  # the repeated mix stops after this, once one pair is asked
     seed: int = 7
 
     def phase(self, rate_rps: float) -> tuple[float, int]:
@@ -80,6 +82,9 @@ def latency_settings(budget: DepthBudget, latency_budget: object) -> LatencySett
         production_documents=latency_budget.production_documents,  # type: ignore[attr-defined]
         scaling_questions=SCALING_QUESTIONS,
         repeat_questions=max(5, budget.questions // 2),
+        # half a series' time: on a prototype re-reading 500 pages per question, ten pairs took
+        # 9 s of the quick run's longest notebook, which runs alone; five tell the same
+        repeat_s=budget.probe_seconds / 2,
         # the generator shares the machine with the target: a lag it cannot avoid is fine up to
         # a fiftieth of the budget it is measured against
         max_lag_s=max(MAX_LAG_S, latency_budget.p95_ms / 1000.0 / 50),  # type: ignore[attr-defined]
@@ -353,6 +358,8 @@ class RepeatAsk:
 class RepeatMix:
     asks: tuple[RepeatAsk, ...]
     source: str  # where the mix came from
+    planned: int = 0  # questions in the mix; more than asked when the time limit stopped it
+    max_seconds: float = math.inf
 
     @property
     def hit_rate(self) -> float | None:
@@ -393,15 +400,20 @@ def repeated_mix(
     return chosen, f"{len(chosen)} golden questions (no query log: engagement field 'query_log')"
 
 
-def ask_twice(target: Target, requests: Sequence[Request], source: str) -> RepeatMix:
+def ask_twice(
+    target: Target, requests: Sequence[Request], source: str, max_seconds: float = math.inf
+) -> RepeatMix:
     """Each question asked, then asked again by the same user: the second time is what a cache
-    saves."""
+    saves. After `max_seconds`, no further question is asked (the first always is)."""
     asks = []
+    deadline = time.monotonic() + max_seconds
     for request in requests:
+        if asks and time.monotonic() >= deadline:
+            break
         first = run_closed_loop(target, [request], 1).latencies[0]
         again = run_closed_loop(target, [request], 1).latencies[0]
         asks.append(RepeatAsk(request.question, request.user, first, again))
-    return RepeatMix(tuple(asks), source)
+    return RepeatMix(tuple(asks), source, len(requests), max_seconds)
 
 
 # ---- what waiting costs ------------------------------------------------------------------------
@@ -498,6 +510,6 @@ def run_latency(
         measured.close()
     scaling = measure_scaling(builds, requests, settings)
     mix, source = repeated_mix(engagement, items, settings.repeat_questions, settings.seed)
-    repeats = ask_twice(target, mix, source)
+    repeats = ask_twice(target, mix, source, settings.repeat_s)
     cost = waiting_cost(latency_budget, peak)
     return LatencyExperiment(loaded.note, peak, sweep, scaling, repeats, cost)

@@ -83,6 +83,30 @@ def test_without_the_cache_repeated_questions_cost_their_full_time(demo, tmp_pat
     assert verdicts == {"cache": "pass", "no cache": "fail"}
 
 
+def test_a_slow_target_repeats_questions_until_the_time_limit_and_the_check_says_so(demo, tmp_path):
+    import time
+
+    engagement, budget, items = demo
+    mix, source = latency.repeated_mix(engagement, items, 8)
+    system = target(engagement, "reference:production", tmp_path / "04", cache=False)
+    system.ask(items[0].question, items[0].user)  # warm, as after the notebook's load phases
+    ask = system.ask
+
+    def slowly(question, user=None):  # 0.1 s an answer: a scan of a big site
+        time.sleep(0.1)
+        return ask(question, user)
+
+    system.ask = slowly
+    try:
+        repeats = latency.ask_twice(system, mix, source, max_seconds=0.5)
+    finally:
+        system.close()
+    assert 1 <= len(repeats.asks) < len(mix) == repeats.planned
+    check = latency.check_repeat_cache(repeats)
+    assert check.status == "fail"  # measured on what was asked: no cache, full cost again
+    assert f"stopped at the time limit (0.5 s): {len(repeats.asks)} of {len(mix)}" in check.detail
+
+
 def test_a_target_with_changed_switches_is_drawn_apart_from_the_shipped_profile(demo, tmp_path):
     engagement, budget, items = demo
     system = target(engagement, "reference:production", tmp_path / "04", index=False)
