@@ -65,9 +65,9 @@ class NotebookContext:
     def parse_cache(self) -> Path:
         """The run's record of parsed source files, shared by its notebooks and their reference
         targets: a run parses each file once."""
-        from playbook.sources.parsed_files import CACHE_FILE
+        from playbook.sources.parsed_files import run_cache_beside
 
-        return self.workdir.parent / CACHE_FILE
+        return run_cache_beside(self.workdir)
 
     @property
     def decisions(self) -> Decisions:

@@ -43,6 +43,14 @@ def _decoded(mapping: dict[str, Any]) -> object:
 
 
 CACHE_FILE = "parsed-files.sqlite3"  # its name beside a store, or in a run's work folder
+
+
+def run_cache_beside(notebook_folder: Path) -> Path:
+    """The run's parse cache, shared by its notebooks and their reference targets: in the folder
+    that holds each notebook's own work folder, so a run parses each file once."""
+    return Path(notebook_folder).parent / CACHE_FILE
+
+
 FLUSH_EVERY = 64  # files remembered per write
 
 

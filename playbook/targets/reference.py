@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from playbook.faults import STAGE_ONLY, Fault, FaultPlan
 from playbook.sources import DataSource, location_file
-from playbook.sources.parsed_files import CACHE_FILE
+from playbook.sources.parsed_files import run_cache_beside
 from playbook.targets.base import Answer
 from playbook.targets.capabilities import (
     AccessAdmin,
@@ -158,12 +158,14 @@ class ReferenceTarget:
     @property
     def parse_cache(self) -> Path | None:
         """Where the files this target reads are kept parsed, shared with the targets made from
-        it (the other profile, larger corpora): beside the notebooks' own folders, so a run
-        parses each file once. None for a target in a scratch folder."""
+        it (the other profile, larger corpora): the run's, so a run parses each file once. None
+        for a target in a scratch folder, whose parent is no run's (a shared temporary folder)."""
         explicit = self._options.get("parse_cache")
         if explicit is not None:
             return Path(explicit)
-        return None if self._workdir is None else self._workdir.parent / CACHE_FILE
+        if self._workdir is None or self._scratch is not None:
+            return None
+        return run_cache_beside(self._workdir)
 
     @property
     def system(self) -> ReferenceSystem:
@@ -176,7 +178,7 @@ class ReferenceTarget:
                     self._scratch = tempfile.mkdtemp(prefix="playbook-reference-")
                     self._workdir = Path(self._scratch)
                 settings = self.settings.but(workdir=self._workdir)
-                if settings.parse_cache is None and self._scratch is None:
+                if settings.parse_cache is None:
                     settings = settings.but(parse_cache=self.parse_cache)
                 system = ReferenceSystem(settings)
                 try:

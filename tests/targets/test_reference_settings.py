@@ -108,3 +108,16 @@ def test_targets_made_from_a_runs_target_parse_nothing_the_run_has_parsed(tmp_pa
             each.close()
     caches = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("parsed-files*.sqlite3"))
     assert [str(path) for path in caches] == ["run/work/parsed-files.sqlite3"]
+
+
+def test_a_target_in_a_scratch_folder_shares_no_parse_cache_through_the_temporary_folder():
+    from playbook.targets import connect
+
+    target = connect("reference:prototype", load_engagement(DEMO_TEMPLATE))  # no work folder
+    try:
+        assert target.ask("How many quiet rooms does the Halifax office have?", "u-alice").text
+        # its folder's parent is the machine's temporary folder, which is no run's
+        assert target.parse_cache is None
+        assert "parse_cache" not in target.derived_options()
+    finally:
+        target.close()
