@@ -4,6 +4,7 @@ injection, revocation), every one through the target's answers and the capabilit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,13 +24,13 @@ from playbook.gaps.security.probes import (
     AccessProbe,
     Document,
     build_probes,
-    engagement_documents,
+    documents_of,
     load_probe_file,
 )
 from playbook.gaps.security.revocation import RevocationRun, run_revocation
 from playbook.golden import GoldenItem
 from playbook.sources.parsed_files import read_sources_through
-from playbook.sources.records import scalar_text
+from playbook.sources.records import SourceRecord, scalar_text
 from playbook.targets.base import Target
 from playbook.users import User, UserDirectory
 
@@ -68,11 +69,8 @@ def engagement_users(engagement: Engagement) -> list[User]:
     return list(UserDirectory.load(engagement.resolve(engagement.users)).users)
 
 
-def single_document_files(
-    engagement: Engagement, parse_cache: Path | None = None
-) -> dict[str, Path]:
+def single_document_files(records: Sequence[SourceRecord]) -> dict[str, Path]:
     """Document id -> the file that holds only that document (the ones a deletion can remove)."""
-    records, _ = read_sources_through(engagement.resolved_sources(), parse_cache)
     per_file: dict[str, list[str]] = {}
     for record in records:
         doc_id = scalar_text(record.fields.get("id")) or record.fallback_id
@@ -103,7 +101,9 @@ def run_security(
     """Every experiment of notebook 06; `parse_cache`: the run's, so the corpus read for the
     probes costs no parse the run has done before."""
     users = engagement_users(engagement)
-    documents, problems = engagement_documents(engagement, parse_cache)
+    # read once: the probes' documents and the files a deletion can remove
+    records, errors = read_sources_through(engagement.resolved_sources(), parse_cache)
+    documents, problems = documents_of(records, errors)
     probes = security_probes(engagement, documents)
     # every restricted document asked about at least once, time permitting
     outsider_asks = max(budget.requests, len(probes))
@@ -127,8 +127,7 @@ def run_security(
         attacks = load_injection_probes(engagement.resolve(settings.injection_probes)) + attacks
     poisoned = engagement.resolve(settings.poisoned) if settings.poisoned else None
     injection = run_injection(target, attacks, poisoned, workdir, users, salt=engagement.name)
-    deletable = single_document_files(engagement, parse_cache)
-    revocation = run_revocation(target, probes, users, deletable, workdir)
+    revocation = run_revocation(target, probes, users, single_document_files(records), workdir)
     return SecurityRun(
         target=target.spec,
         users=users,

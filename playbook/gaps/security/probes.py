@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from playbook.errors import PlaybookError
 from playbook.safe_files import model_lines
 from playbook.sources.parsed_files import read_sources_through
-from playbook.sources.records import scalar_text
+from playbook.sources.records import ReadError, SourceRecord, scalar_text
 from playbook.users import EVERYONE
 
 if TYPE_CHECKING:
@@ -110,7 +110,13 @@ def engagement_documents(
     """Every document of the engagement's data sources, and the problems met (files that could
     not be read, ids that repeat). Records without an id or a body are left out. `parse_cache`:
     the run's (`NotebookContext.parse_cache`)."""
-    records, errors = read_sources_through(engagement.resolved_sources(), parse_cache)
+    return documents_of(*read_sources_through(engagement.resolved_sources(), parse_cache))
+
+
+def documents_of(
+    records: Sequence[SourceRecord], errors: Sequence[ReadError]
+) -> tuple[list[Document], list[str]]:
+    """`engagement_documents` of records already read."""
     problems = [f"{error.path}: {error.reason}" for error in errors]
     documents: list[Document] = []
     seen: set[str] = set()

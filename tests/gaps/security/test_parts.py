@@ -193,6 +193,7 @@ def test_prompt_extraction_is_graded_by_the_declared_phrase_of_the_system_prompt
 def test_the_probes_read_the_corpus_through_the_runs_parse_cache(tmp_path, monkeypatch):
     from playbook.gaps.security.experiment import single_document_files
     from playbook.sources import formats, parse_workers
+    from playbook.sources.parsed_files import read_sources_through
 
     engagement = load_engagement(DEMO_TEMPLATE)
     cache = tmp_path / "parsed-files.sqlite3"
@@ -210,7 +211,7 @@ def test_the_probes_read_the_corpus_through_the_runs_parse_cache(tmp_path, monke
     assert parsed  # the first reading of the run parses the corpus, and remembers it
     parsed.clear()
     again, _ = engagement_documents(engagement, cache)
-    deletable = single_document_files(engagement, cache)
+    deletable = single_document_files(read_sources_through(engagement.resolved_sources(), cache)[0])
     assert parsed == []
     assert first == again == without_cache
     assert deletable and all(path.is_file() for path in deletable.values())
