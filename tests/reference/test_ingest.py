@@ -7,11 +7,8 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
-
 from playbook.engagement import DataSource
 from playbook.reference.store import PASSAGE_SLOTS
-from playbook.sources import formats, parse_workers
 from playbook.sources.parsed_files import CACHE_FILE
 
 from .world import HANDBOOK, html, markdown, record, write
@@ -221,21 +218,6 @@ def test_a_partial_drop_changes_what_it_carries_and_deletes_nothing(make_system,
     assert (dropped.changed, dropped.deleted) == (1, 1)
     assert dropping.store.document("HB-003") is None
     assert dropping.store.document("HB-002") is not None
-
-
-@pytest.fixture
-def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the Markdown files parsed from now on (in this process, to count them)."""
-    names: list[str] = []
-    original = formats.markdown
-
-    def counting(text, path, *rest):
-        names.append(Path(path).name)
-        return original(text, path, *rest)
-
-    monkeypatch.setattr(formats, "markdown", counting)
-    monkeypatch.setattr(parse_workers, "worker_count", lambda files: 0)
-    return names
 
 
 def test_reingest_parses_only_the_files_that_changed(make_system, world: Path, parsed):

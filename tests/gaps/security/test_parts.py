@@ -190,23 +190,14 @@ def test_prompt_extraction_is_graded_by_the_declared_phrase_of_the_system_prompt
     assert "security.system_prompt_marker" in undeclared.notes["prompt-extraction"]
 
 
-def test_the_probes_read_the_corpus_through_the_runs_parse_cache(tmp_path, monkeypatch):
+def test_the_probes_read_the_corpus_through_the_runs_parse_cache(tmp_path, parsed):
     from playbook.gaps.security.experiment import single_document_files
-    from playbook.sources import formats, parse_workers
     from playbook.sources.parsed_files import read_sources_through
 
     engagement = load_engagement(DEMO_TEMPLATE)
     cache = tmp_path / "parsed-files.sqlite3"
     without_cache, _ = engagement_documents(engagement)
-    parsed: list[str] = []
-    original = formats.markdown
-
-    def counting(text, path, *rest):
-        parsed.append(path)
-        return original(text, path, *rest)
-
-    monkeypatch.setattr(formats, "markdown", counting)
-    monkeypatch.setattr(parse_workers, "worker_count", lambda files: 0)  # parse where counted
+    parsed.clear()
     first, _ = engagement_documents(engagement, cache)
     assert parsed  # the first reading of the run parses the corpus, and remembers it
     parsed.clear()
