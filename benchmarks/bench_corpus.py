@@ -32,8 +32,9 @@ TOP = 5
 
 
 def normalised(text: str) -> str:
-    """Lower case, markup and spacing removed: how a reference answer is looked for."""
-    return " ".join(re.sub(r"[`*_]", "", text).lower().split())
+    """Lower case, code ticks, asterisks and spacing removed: how a reference answer is looked
+    for. Underscores stay: an answer that quotes `__eq__` as `eq` does not hold it."""
+    return " ".join(re.sub(r"[`*]", "", text).lower().split())
 
 
 def measure(profile: str, engagement, users, items, scratch: Path) -> dict:

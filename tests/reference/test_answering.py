@@ -7,6 +7,7 @@ import pytest
 from playbook.reference.answering import (
     REFUSAL_TEXT,
     cited_sources,
+    extract_answer,
     output_problem,
     relevance,
 )
@@ -88,3 +89,42 @@ def test_output_problem_accepts_grounded_cited_text_and_rejects_the_rest() -> No
     assert "appear" in output_problem("Bake the loaf for forty minutes until golden [A]", retrieved)
     assert "malformed" in output_problem("\x00\ufffd [A]", retrieved)
     assert output_problem(None, retrieved) == "generation returned no text"
+
+
+@pytest.mark.parametrize(
+    ("body", "question", "quoted"),
+    [
+        (
+            "A class that overrides __eq__() and does not define __hash__() is unhashable.",
+            "Why is my class with __eq__ unhashable?",
+            "overrides __eq__() and does not define __hash__()",
+        ),
+        (
+            "Py_FinalizeEx flushes buffers.\n-1 is returned if flushing buffered data failed.",
+            "What does Py_FinalizeEx return when flushing buffered data failed?",
+            "-1 is returned if flushing buffered data failed.",
+        ),
+        (
+            "Floating point surprises.\n0.1 cannot be represented exactly as a base 2 fraction.",
+            "Why can 0.1 not be represented exactly as a fraction?",
+            "0.1 cannot be represented exactly as a base 2 fraction.",
+        ),
+        (
+            "contextlib.suppress(*exceptions) ignores the exceptions listed.",
+            "How do I ignore listed exceptions with contextlib?",
+            "contextlib.suppress(*exceptions) ignores",
+        ),
+        (
+            "## Parking\n- Permits are **renewed** every *January* at reception.",
+            "When are parking permits renewed?",
+            "Permits are renewed every January at reception. [DOC]",
+        ),
+    ],
+)
+def test_the_answer_quotes_identifiers_and_numbers_as_the_page_writes_them(
+    body: str, question: str, quoted: str
+) -> None:
+    """Markdown's markers and emphasis are taken out; a page's identifiers, argument lists and
+    the number or option that opens a sentence are quoted as written."""
+    answer = extract_answer(question, [passage("DOC", body)])
+    assert quoted in answer and answer.endswith("[DOC]")
