@@ -488,7 +488,9 @@ def load(folder, users, spawn_rate, run_time, workers, host, locustfile_only) ->
     )
     console.print(f"Wrote {locustfile} ({len(plan.questions)} golden questions, {plan.spec})")
     if locustfile_only:
-        master, worker = distributed_commands(locustfile, base, settings)
+        master, worker = distributed_commands(
+            locustfile, base, settings, stop_timeout_s=plan.timeout_s
+        )
         console.print("Run it on several machines (copy the file to each):", markup=False)
         console.print(f"  master:      {master}", markup=False)
         console.print(f"  each worker: {worker}", markup=False)
@@ -518,8 +520,10 @@ def load(folder, users, spawn_rate, run_time, workers, host, locustfile_only) ->
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="playbook-locust-") as scratch:
         prefix = Path(scratch) / "run"
-        timeout = settings.run_time_s + 60 + (2 * 30 if settings.workers else 0)
-        rows = run_locust(locustfile, base, settings, prefix, timeout, env=tokens)
+        timeout = settings.run_time_s + plan.timeout_s + 60 + (2 * 30 if settings.workers else 0)
+        rows = run_locust(
+            locustfile, base, settings, prefix, timeout, env=tokens, stop_timeout_s=plan.timeout_s
+        )
         failures = read_locust_failures(prefix)
         stats_text = Path(f"{prefix}_stats.csv").read_text(encoding="utf-8")
     run_id = new_run_id(started)

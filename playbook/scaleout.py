@@ -251,14 +251,20 @@ def _literal(value: Any) -> str:
 
 
 def distributed_commands(
-    locustfile: Path, host: str, settings: LoadSettings, csv_prefix: str = "load/run"
+    locustfile: Path,
+    host: str,
+    settings: LoadSettings,
+    csv_prefix: str = "load/run",
+    stop_timeout_s: float = 0.0,
 ) -> tuple[str, str]:
-    """The command for Locust's master machine and the one for each worker machine."""
+    """The command for Locust's master machine and the one for each worker machine (see
+    `run_locust` for `stop_timeout_s`)."""
     workers = str(settings.workers) if settings.workers else "N"
     master = (
         f"locust -f {locustfile} --master --headless -u {settings.users} "
         f"-r {settings.spawn_rate:g} -t {_run_time(settings)} --expect-workers {workers} "
-        f"-H {host} --csv {csv_prefix} --only-summary"
+        f"-H {host} --csv {csv_prefix} --only-summary "
+        f"--stop-timeout {_stop_timeout(stop_timeout_s)}"
     )
     worker = f"locust -f {locustfile} --worker --master-host <master ip>"
     return master, worker
@@ -266,6 +272,10 @@ def distributed_commands(
 
 def _run_time(settings: LoadSettings) -> str:
     return f"{max(1, math.ceil(settings.run_time_s))}s"
+
+
+def _stop_timeout(seconds: float) -> str:
+    return f"{max(0, math.ceil(seconds))}s"
 
 
 def check_reachable(host: str, hint: str = "", timeout_s: float = 3.0) -> None:
@@ -288,6 +298,7 @@ def run_locust(
     timeout_s: float,
     *,
     env: Mapping[str, str] | None = None,
+    stop_timeout_s: float = 0.0,
 ) -> list[dict[str, object]]:
     """Run Locust headless on `locustfile` against `host` and return its Aggregated statistics
     as a row of `SUMMARY_COLUMNS` (source "locust").
@@ -295,7 +306,10 @@ def run_locust(
     One process, or with `settings.workers` a master and that many workers, all on 127.0.0.1,
     stdin closed; every process is killed after `timeout_s`. Locust's own files and logs go to
     `csv_prefix`_*; `env` adds environment variables (tokens) for the processes. The pacing
-    (`settings.wait_s`) is the locustfile's, set when it was written.
+    (`settings.wait_s`) is the locustfile's, set when it was written. At the end of the run,
+    a question in flight has `stop_timeout_s` (the locustfile's request timeout) to finish:
+    Locust stops users at once otherwise, and a request the target received would be missing
+    from the statistics.
     """
     if importlib.util.find_spec("locust") is None:  # finds the package without importing it
         raise PlaybookError("Locust is not installed here: pip install locust")
@@ -319,6 +333,8 @@ def run_locust(
         "--csv",
         str(csv_prefix),
         "--only-summary",
+        "--stop-timeout",
+        _stop_timeout(stop_timeout_s),
     ]
     commands = [("locust", master)]
     if settings.workers > 0:

@@ -217,6 +217,8 @@ def test_load_locustfile_only_writes_the_file_and_prints_the_distributed_command
     assert result.code == 0, result.stderr
     assert (tmp_path / "team" / "load" / "locustfile.py").is_file()
     assert "--master" in result.stdout and "--expect-workers 3" in result.stdout
+    # a question in flight at the end has the request timeout to finish and be counted
+    assert "--stop-timeout 5s" in result.stdout  # the engagement's request timeout
     assert "--worker --master-host" in result.stdout
     assert TOKEN_VARIABLE in result.stdout
     assert not list((tmp_path / "team" / "load").glob("*-stats.csv"))

@@ -35,10 +35,12 @@ class TeamApi(BaseHTTPRequestHandler):
     """A team's API: answers at result.text, except for UNANSWERED, whose reply has no answer."""
 
     received: list[tuple[str, dict[str, str], object]] = []
+    reply_after_s = 0.0
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.received.append((self.path, dict(self.headers), body))
+        time.sleep(self.reply_after_s)
         question = body["input"]["text"]
         reply = {"result": {}} if question == UNANSWERED else {"result": {"text": "25 days"}}
         payload = json.dumps(reply).encode()
@@ -53,10 +55,12 @@ class TeamApi(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def team_api() -> Iterator[tuple[str, list]]:
-    """The stub API on a free loopback port, and the requests it received."""
+def team_api(request) -> Iterator[tuple[str, list]]:
+    """The stub API on a free loopback port, and the requests it received; a test that
+    parametrizes it indirectly makes it answer that many seconds late."""
     received: list = []
-    handler = type("RecordingTeamApi", (TeamApi,), {"received": received})
+    delay = getattr(request, "param", 0.0)
+    handler = type("RecordingTeamApi", (TeamApi,), {"received": received, "reply_after_s": delay})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -81,7 +85,9 @@ def test_the_locustfile_posts_the_mapped_body_with_the_env_token_and_fails_missi
     write_locustfile(engagement, locustfile)
     settings = engagement.load.model_copy(update={"users": 2, "spawn_rate": 2, "run_time_s": 2})
 
-    [row] = run_locust(locustfile, url, settings, tmp_path / "out" / "run", timeout_s=60)
+    [row] = run_locust(
+        locustfile, url, settings, tmp_path / "out" / "run", timeout_s=60, stop_timeout_s=5
+    )
 
     assert received, "Locust sent nothing to the stub API"
     for path, headers, body in received:
@@ -100,6 +106,30 @@ def test_the_locustfile_posts_the_mapped_body_with_the_env_token_and_fails_missi
     assert reasons == {
         "reply has no answer at 'result.text' (target.http.response.answer)": unanswered
     }
+
+
+@pytest.mark.parametrize("team_api", [1.0], indirect=True)
+def test_questions_in_flight_when_the_run_ends_are_finished_and_counted(
+    tmp_path, monkeypatch, team_api
+):
+    """Every user is waiting on a slow reply when the run time is up: Locust lets those
+    requests finish, so its statistics count every question the target received."""
+    url, received = team_api
+    monkeypatch.setenv(TOKEN_VARIABLE, "tok-load-in-flight")
+    engagement = http_engagement(tmp_path / "team", f"{url}/api/ask", [(ANSWERED, "u-alice")])
+    engagement = engagement.model_copy(
+        update={"load": engagement.load.model_copy(update={"wait_s": 0.0})}
+    )
+    locustfile = tmp_path / "team" / "load" / "locustfile.py"
+    write_locustfile(engagement, locustfile)
+    settings = engagement.load.model_copy(update={"users": 2, "spawn_rate": 2, "run_time_s": 2})
+
+    [row] = run_locust(
+        locustfile, url, settings, tmp_path / "out" / "run", timeout_s=60, stop_timeout_s=5
+    )
+
+    assert len(received) >= 2
+    assert row["requests"] == len(received) and row["errors"] == 0
 
 
 def served_engagement(engagement: Engagement) -> Engagement:
