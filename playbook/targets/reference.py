@@ -41,7 +41,7 @@ from playbook.targets.capabilities import (
     Spans,
 )
 from playbook.targets.spec import REFERENCE_PROFILES
-from playbook.users import EVERYONE
+from playbook.users import EVERYONE, UserDirectory
 
 if TYPE_CHECKING:
     from playbook.engagement import Engagement
@@ -66,7 +66,6 @@ def reference_settings(
     from playbook.reference.resilience import StageBudgets
     from playbook.reference.settings import ReferenceSettings
     from playbook.reference.switches import Hardening
-    from playbook.users import UserDirectory
 
     chosen = engagement.target.switches if switches is None else switches
     if "budgets" not in options:
@@ -611,8 +610,18 @@ class ReferenceServing:
             ],
             "decisions": str(engagement.decisions_path),
         }
-        if engagement.users:
+        users = base.settings.users
+        minted_users_file = None
+        if engagement.users and all(user.token for user in users.users):
             served["users"] = str(engagement.resolve(engagement.users))
+        elif users.users:
+            # A client's users file names no demo tokens (its own service has real ones), yet
+            # the served copy authenticates every question: each user without a token gets one
+            # for this server's life. The file it is read from is removed once it has started.
+            users = _with_session_tokens(users)
+            minted_users_file = folder / "users.yaml"
+            _write_private(minted_users_file, yaml.safe_dump(_users_mapping(users)))
+            served["users"] = str(minted_users_file)
         write_text_atomic(folder / "engagement.yaml", yaml.safe_dump(served, sort_keys=False))
         probe = listen("127.0.0.1", 0)
         port = probe.getsockname()[1]
@@ -642,10 +651,13 @@ class ReferenceServing:
             _stop(process)
             log.close()
             raise
+        finally:
+            if minted_users_file is not None:
+                minted_users_file.unlink(missing_ok=True)
         # the served copy's users are the engagement's: their tokens go to the HTTP target
         # through variables of this process only, never written anywhere
         variables = {}
-        for user in base.settings.users.users:
+        for user in users.users:
             if user.token:
                 variable = f"PLAYBOOK_SERVED_TOKEN_{len(variables)}"
                 os.environ[variable] = user.token
@@ -662,6 +674,47 @@ class ReferenceServing:
         )
         http = HttpTarget(f"{url}/v1/ask", config)
         return ServedTarget(http, process, log, list(variables.values()))
+
+
+def _with_session_tokens(users: UserDirectory) -> UserDirectory:
+    """The directory with a fresh random token for every user who has none."""
+    import dataclasses
+    import secrets
+
+    return dataclasses.replace(
+        users,
+        users=tuple(
+            user if user.token else dataclasses.replace(user, token=secrets.token_urlsafe(24))
+            for user in users.users
+        ),
+    )
+
+
+def _users_mapping(users: UserDirectory) -> dict[str, object]:
+    """A users file's content for `users`."""
+    return {
+        "groups": dict(users.groups),
+        "users": [
+            {
+                "id": user.id,
+                "name": user.name,
+                "role": user.role,
+                "groups": list(user.groups),
+                "token": user.token,
+            }
+            for user in users.users
+        ],
+    }
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a new file that only this user can read."""
+    import os
+
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 class ServedTarget:

@@ -236,3 +236,35 @@ def test_a_token_set_in_the_environment_never_appears_in_logs_or_answers(
         assert token not in shown
         for answer in answers:
             assert token not in repr(answer)
+
+
+def test_the_served_copy_answers_users_whose_file_names_no_token(engagement, tmp_path):
+    """A client's users file carries no demo tokens; notebooks 04 and 06 serve the reference
+    system over HTTP all the same: each such user asks with a token made for that server's
+    life, which is written nowhere once it has started, and a stranger is still refused."""
+    import yaml
+
+    from playbook.targets.capabilities import Serving, capability
+
+    users = yaml.safe_load(engagement.resolve(engagement.users).read_text(encoding="utf-8"))
+    for user in users["users"]:
+        user.pop("token")
+    users_file = tmp_path / "client-users.yaml"
+    users_file.write_text(yaml.safe_dump(users), encoding="utf-8")
+    client = engagement.model_copy(update={"users": str(users_file)})
+    target = connect("reference:production", client, workdir=tmp_path / "work")
+    served = capability(target, Serving).open(tmp_path / "served")
+    try:
+        insider = served.ask(SALARY, "u-hana")
+        outsider = served.ask(SALARY, "u-bob")
+        stranger = served.ask(SALARY, "u-nobody")
+        files = [path for path in (tmp_path / "served").rglob("*") if path.is_file()]
+    finally:
+        served.close()
+        target.close()
+    assert (insider.status, insider.sources) == ("ok", ("HB-003",)), insider.text
+    assert SALARY_MARKER in insider.text
+    assert outsider.status != "error" and "HB-003" not in outsider.sources
+    assert (stranger.status, stranger.text) == ("error", '{"error":"unauthorised"}')
+    assert [path.name for path in files if path.suffix == ".yaml"] == ["engagement.yaml"]
+    assert all("token" not in path.read_text(encoding="utf-8", errors="replace") for path in files)
