@@ -33,6 +33,7 @@ Arrivals = Literal["poisson", "fixed"]
 DEFAULT_WORKERS = 64  # requests in flight at most on the thread route
 DEFAULT_TIMEOUT_S = 30.0  # a request still unanswered after this is an error
 SEED = 7
+PROBLEM_CHARS = 200  # of a failed answer's text kept as the reason it failed
 
 
 @dataclass(frozen=True)
@@ -140,13 +141,15 @@ async def _drive(
                     loop.run_in_executor(pool, timed_ask, request), timeout_s
                 )
             status, stages, trace_id = answer.status, dict(answer.timings), answer.trace_id
+            problem = _problem(answer)
         except TimeoutError:
             status, stages, trace_id = "error", {}, None
+            problem = f"no answer within {timeout_s:g} s"
         finally:
             in_flight -= 1
         finished = time.perf_counter() - origin
         first = stages.pop("first_token", None)
-        samples[index] = Sample(due, started, finished, status, stages, first, trace_id)
+        samples[index] = Sample(due, started, finished, status, stages, first, trace_id, problem)
 
     tasks = []
     try:
@@ -169,6 +172,14 @@ async def _drive(
     )
 
 
+def _problem(answer: Answer) -> str:
+    """A failed answer's text, shortened, as the reason it failed ("" for any other answer)."""
+    if answer.status != "error":
+        return ""
+    text = " ".join(str(answer.text).split())
+    return text if len(text) <= PROBLEM_CHARS else text[: PROBLEM_CHARS - 1] + "…"
+
+
 def run_closed_loop(target: object, requests: Sequence[Request], count: int) -> LoadRun:
     """Ask `count` questions one after another, each sent when the last one is answered, and
     time each from its actual send: how a naive benchmark measures (and hides a stall in)."""
@@ -183,7 +194,16 @@ def run_closed_loop(target: object, requests: Sequence[Request], count: int) -> 
         stages = dict(answer.timings)
         first = stages.pop("first_token", None)
         samples.append(
-            Sample(started, started, finished, answer.status, stages, first, answer.trace_id)
+            Sample(
+                started,
+                started,
+                finished,
+                answer.status,
+                stages,
+                first,
+                answer.trace_id,
+                _problem(answer),
+            )
         )
     wall = time.perf_counter() - origin
     cpu = time.process_time() - cpu_start

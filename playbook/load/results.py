@@ -43,6 +43,7 @@ class Sample:
     stages: Mapping[str, float] = field(default_factory=dict)
     first_token: float | None = None  # seconds from the request's start, when it streamed
     trace_id: str | None = None  # the answer's trace, to find its spans
+    problem: str = ""  # why a failed request got no answer (its error text), else ""
 
     @property
     def latency(self) -> float:
@@ -91,6 +92,18 @@ class LoadRun:
         return sum(sample.status in ERROR_STATUSES for sample in self.samples) + (
             self.planned - len(self.samples)
         )
+
+    @property
+    def first_problem(self) -> str:
+        """Why the first failed request got no answer ("" when none failed or none said)."""
+        return next(
+            (s.problem for s in self.samples if s.status in ERROR_STATUSES and s.problem), ""
+        )
+
+    def unanswered_beyond(self, q: float) -> bool:
+        """True when more requests failed than the share above the q-th percentile: then
+        fewer than q % of the users got an answer at all, however fast the failures were."""
+        return self.errors > self.planned * (1.0 - q / 100.0)
 
     @property
     def error_rate(self) -> float | None:

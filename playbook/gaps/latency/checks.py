@@ -114,6 +114,8 @@ def check_p95(run: LoadRun, budget: LatencyBudget, measured: str) -> CheckResult
         return problem
     p50, p95 = run.latency_ms(50) or 0.0, run.latency_ms(95) or 0.0
     detail = f"p95 {p95:.0f} ms (p50 {p50:.0f} ms) " + _at(run, measured)
+    if run.unanswered_beyond(95):
+        return P95.verdict(False, round(p95, 1), _unanswered(run, 95) + detail, expected=expected)
     return P95.verdict(p95 <= budget.p95_ms, round(p95, 1), detail, expected=expected)
 
 
@@ -123,7 +125,18 @@ def check_p99(run: LoadRun, budget: LatencyBudget, measured: str) -> CheckResult
         return problem
     p99 = run.latency_ms(99) or 0.0
     detail = f"p99 {p99:.0f} ms " + _at(run, measured)
+    if run.unanswered_beyond(99):
+        return P99.verdict(False, round(p99, 1), _unanswered(run, 99) + detail, expected=expected)
     return P99.verdict(p99 <= budget.p99_budget_ms, round(p99, 1), detail, expected=expected)
+
+
+def _unanswered(run: LoadRun, q: float) -> str:
+    """Why a percentile cannot pass: a failure ends a request fast, but answers nobody."""
+    first = f" (first: {run.first_problem})" if run.first_problem else ""
+    return (
+        f"{run.errors} of {run.planned} requests got no answer{first}, so fewer than {q:g} % "
+        "of the users were answered in any time; the times of all requests: "
+    )
 
 
 def check_stages(run: LoadRun, budget: LatencyBudget) -> CheckResult:
@@ -204,6 +217,8 @@ def check_errors(run: LoadRun, budget: LatencyBudget) -> CheckResult:
     detail = f"{run.errors} of {run.planned} requests failed or got no answer in time " + _at(
         run, "under the peak load"
     )
+    if run.first_problem:
+        detail += f"; first: {run.first_problem}"
     return ERRORS.verdict(rate <= budget.max_error_rate, round(rate, 4), detail, expected=expected)
 
 

@@ -49,6 +49,28 @@ def test_p95_and_p99_pass_within_the_budget_and_fail_over_it():
     assert latency.check_p99(run(6.0), BUDGET, "x").status == "fail"
 
 
+def test_fast_failures_never_make_a_percentile_pass():
+    """A target that refuses every request at once (a missing token, a 500) is fast and
+    answers nobody: p95 and p99 fail, naming the first failure, as errors_under_load does."""
+    samples = tuple(
+        Sample(n * 0.25, n * 0.25, n * 0.25 + 0.004, "error", problem="HTTP 401: no credentials")
+        for n in range(20)
+    )
+    refused = LoadRun(4, "poisson", 20, samples, 5.0, 0.2)
+    for check in (
+        latency.check_p95(refused, BUDGET, "x"),
+        latency.check_p99(refused, BUDGET, "x"),
+        latency.check_errors(refused, BUDGET),
+    ):
+        assert check.status == "fail", check.id
+        assert "20 of 20" in check.detail and "HTTP 401: no credentials" in check.detail
+    # one failure in 40 is inside the p95's tail, not inside the p99's
+    mostly = run(0.5)
+    mostly = LoadRun(4, "poisson", 40, (*mostly.samples[:-1], samples[0]), 10.0, 0.2)
+    assert latency.check_p95(mostly, BUDGET, "x").status == "pass"
+    assert latency.check_p99(mostly, BUDGET, "x").status == "fail"
+
+
 def test_a_run_the_generator_could_not_keep_up_with_is_an_error_never_a_verdict():
     late = run(0.1, lag=0.5)
     for check in (latency.check_p95(late, BUDGET, "x"), latency.check_errors(late, BUDGET)):
