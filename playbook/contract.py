@@ -12,10 +12,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from playbook.sources import DATE_FORMAT, SourceRecord, scalar_text
+from playbook.sources import DATE_FORMAT, NAVIGATION_LINK_SHARE, SourceRecord, scalar_text
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$"  # `/`: ids from paths (howto/argparse)
-NAVIGATION_LINK_SHARE = 0.6  # a page whose text is mostly links lists other pages
 _ID = re.compile(ID_PATTERN)
 COLUMNS = ("id", "title", "body", "owner", "updated_at", "groups", "source", "link_share")
 REASONS = {

@@ -16,9 +16,11 @@ from playbook.evidence import CheckResult
 from playbook.gaps.failure.classify import is_refusal
 from playbook.golden import GoldenItem, engagement_golden
 from playbook.sources import (
+    Compilation,
     DataSource,
     ReadError,
     SourceRecord,
+    compilation_pages,
     nested_records,
     read_sources,
     source_files,
@@ -81,6 +83,7 @@ class SourceReading:
     collisions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (id, files declaring it)
     refused: int = 0  # documents the production ingest contract would quarantine
     refusal_reasons: Counter[str] = field(default_factory=Counter)  # reason -> documents
+    compilations: tuple[tuple[str, Compilation], ...] = ()  # (file as shown, what it repeats)
 
     @property
     def accepted(self) -> int:
@@ -148,6 +151,10 @@ def read_declared_sources(
             for record in records
             if len(declared[record.declared_id]) > 1
         }
+        root = Path(source.path) if Path(source.path).is_dir() else Path(source.path).parent
+        compilations = tuple(
+            (_shown(Path(page.path), root), page) for page in compilation_pages(records)
+        )
         # each source alone: an id shared with another source is a collision, reported above
         _, failures = contract_failures(records, known_groups) if records else (None, {})
         reasons = Counter(reason for problems in failures.values() for _, reason in problems)
@@ -162,6 +169,7 @@ def read_declared_sources(
                 collisions=tuple(sorted(collisions.items())),
                 refused=len(failures),
                 refusal_reasons=reasons,
+                compilations=compilations,
             )
         )
     return readings
@@ -272,10 +280,25 @@ def check_data_sources(readings: Sequence[SourceReading]) -> CheckResult:
             f"; {len(collisions)} ids are declared by more than one file, so one hides the "
             f"others ({shown}): set defaults: {{id: path}} or give each its own id"
         )
+    for reading in readings:
+        if not reading.compilations:
+            continue
+        shown = "; ".join(
+            f"{file}: {page.repeated_share:.0%} of its text is in {page.documents_copied} "
+            "other documents"
+            for file, page in reading.compilations[:NAMED_REASONS]
+        )
+        files = ", ".join(repr(file) for file, _ in reading.compilations)
+        detail += (
+            f"; {len(reading.compilations)} documents of {reading.source.name} repeat others "
+            f"({shown}), so they compete with the pages they copy in every answer: leave them "
+            f"out with the source's exclude: [{files}]"
+        )
+    compiled = any(reading.compilations for reading in readings)
     if empty:
         return DATA_SOURCES.result("fail", readable, detail)
     return DATA_SOURCES.verdict(
-        not (problems or refused or collisions), readable, detail, otherwise="warn"
+        not (problems or refused or collisions or compiled), readable, detail, otherwise="warn"
     )
 
 

@@ -8,6 +8,7 @@ PDF (its text layer) and DOCX. Sources may map field names and declare defaults 
 carry no metadata (an id from the path, groups per folder, the file's date).
 """
 
+from playbook.sources.compilations import Compilation, compilation_pages
 from playbook.sources.model import (
     EXTENSIONS,
     SAMPLES_PREFIX,
@@ -29,6 +30,7 @@ from playbook.sources.reading import (
 )
 from playbook.sources.records import (
     DATE_FORMAT,
+    NAVIGATION_LINK_SHARE,
     ReadError,
     Shape,
     SourceRecord,
@@ -38,7 +40,10 @@ from playbook.sources.records import (
 )
 
 __all__ = [
+    "Compilation",
+    "compilation_pages",
     "DATE_FORMAT",
+    "NAVIGATION_LINK_SHARE",
     "EXTENSIONS",
     "SAMPLES_PREFIX",
     "CanonicalField",

@@ -22,6 +22,9 @@ Shape = Literal[
 ]
 
 
+NAVIGATION_LINK_SHARE = 0.6  # a page whose text is mostly links lists other pages
+
+
 def scalar_text(value: object) -> str | None:
     """A YAML or JSON scalar as text (YAML turns ids into ints and dates into datetimes)."""
     if isinstance(value, str):

@@ -172,3 +172,48 @@ def test_declared_sources_read_through_the_runs_parse_cache_read_the_same_and_fi
     with sqlite3.connect(cache) as connection:
         remembered = connection.execute("SELECT count(*) FROM parsed").fetchone()[0]
     assert remembered == sum(reading.files - len(reading.unreadable) for reading in plain) > 0
+
+
+def write_api_site(folder, modules: int = 6, lines: int = 25) -> list[str]:
+    """A documentation site as Node.js ships it: one page per module, a contents page that
+    links them, and an all-in-one page holding every module's text. Returns the modules."""
+    names = [f"module{n}" for n in range(modules)]
+    sections = {
+        name: "".join(
+            f"<p>The {name} function number {line} returns a value that callers of {name} use.</p>"
+            for line in range(lines)
+        )
+        for name in names
+    }
+    site = folder / "site"
+    site.mkdir(parents=True)
+    for name, text in sections.items():
+        (site / f"{name}.html").write_text(f"<main><h1>{name}</h1>{text}</main>")
+    links = "".join(f'<li><a href="{name}.html">{name} reference</a></li>' for name in names)
+    (site / "index.html").write_text(f"<main><h1>Contents</h1><ul>{links}</ul></main>")
+    every = "".join(f"<h2>{name}</h2>{text}" for name, text in sections.items())
+    (site / "all.html").write_text(f"<main><h1>Everything</h1>{every}</main>")
+    # one page that quotes a whole other page is a copy of it, not an all-in-one page
+    (site / "quoting.html").write_text(f"<main><h1>Quoting</h1>{sections['module0']}</main>")
+    return names
+
+
+def test_an_all_in_one_page_is_named_with_the_exclude_that_leaves_it_out(tmp_path):
+    """The page that repeats many others is named (not the pages it repeats, not a contents
+    page, not a page quoting one other), with the setting that fixes it; set, it passes."""
+    write_api_site(tmp_path)
+    defaults = {"id": "path", "groups": ["all-staff"], "updated_at": "file-modified"}
+    source = {"name": "api", "path": "site", "format": "html", "defaults": defaults}
+    (tmp_path / "engagement.yaml").write_text(json.dumps({"name": "api", "data_sources": [source]}))
+    readings = scope.read_declared_sources(load_engagement(tmp_path))
+    assert [file for file, _ in readings[0].compilations] == ["all.html"]
+    result = scope.check_data_sources(readings)
+    assert result.status == "warn"
+    assert "1 documents of api repeat others (all.html: 100% of its text is in 7 other" in (
+        result.detail
+    )
+    assert "exclude: ['all.html']" in result.detail
+
+    source["exclude"] = ["all.html"]
+    (tmp_path / "engagement.yaml").write_text(json.dumps({"name": "api", "data_sources": [source]}))
+    assert sources_check(load_engagement(tmp_path)).status == "pass"
