@@ -80,9 +80,12 @@ MAIN = (
     "div.content",
 )
 BOILERPLATE = (
-    "script, style, noscript, template, svg, iframe, form, nav, header, footer, aside, "
+    "script, style, noscript, template, svg, iframe, form, nav, header, footer, aside, button, "
     "a.headerlink, div.sphinxsidebar, div.related, div.footer, .toc, #toc, .breadcrumbs"
 )
+# The permalink a generator puts in each heading (Sphinx and MkDocs mark theirs as headerlink,
+# dropped above; Node.js and others write a bare `#`, `¶` or `§` linking to the heading itself).
+_PERMALINK_TEXT = frozenset(["#", "¶", "§", "🔗"])
 META = {  # meta name (or property) -> document field
     "doc-id": "id",
     "owner": "owner",
@@ -132,6 +135,11 @@ def read_page(html: str) -> Page:
     page.page_text = " ".join(body.text(separator=" ").split()) if body is not None else ""
     for node in tree.css(BOILERPLATE):
         node.decompose()
+    for link in tree.css("h1 a, h2 a, h3 a, h4 a, h5 a, h6 a"):
+        if (link.attributes.get("href") or "").startswith("#") and (
+            link.text(strip=True) in _PERMALINK_TEXT
+        ):
+            link.decompose()
     main = next((node for selector in MAIN if (node := tree.css_first(selector)) is not None), None)
     content = main if main is not None else tree.body
     if content is not None:
@@ -153,7 +161,13 @@ def text_of(node: LexborNode) -> str:
     """The readable text of a node: blocks on their own lines, inline text joined as written."""
     kept: list[str] = []
     for pre in node.css("pre"):
-        kept.append(pre.text())
+        # a block shown in several variants (Node.js: CommonJS and ES modules) holds nothing
+        # but one code element per variant: each on its own lines, not run together (code
+        # among other text, as in Sphinx's grammar blocks, stays where it is)
+        children = list(pre.iter(include_text=True))
+        variants = [child.text() for child in children if child.tag == "code"]
+        alone = all(child.tag == "code" or not child.text().strip() for child in children)
+        kept.append("\n".join(variants) if len(variants) > 1 and alone else pre.text())
         pre.replace_with(_PRE.format(len(kept) - 1))
     parts: list[str] = []
     for child in node.traverse(include_text=True):

@@ -44,6 +44,22 @@ def get_pep(num):
 """
 
 
+NODE_PAGE = """<!DOCTYPE html>
+<html><head><title>Path | Node.js v20 Documentation</title></head><body>
+<button class="theme-toggle-btn" title="Toggle dark mode">Toggle</button>
+<div id="content"><section>
+<h2>Path<span><a class="mark" href="#path" id="path">#</a></span></h2>
+<p>The <code>node:path</code> module provides utilities for working with file paths.</p>
+<pre class="with-34-chars"><input class="js-flavor-toggle" type="checkbox"><code
+class="language-js cjs"><span class="hljs-keyword">const</span> path = require('node:path');</code
+><code class="language-js mjs"><span class="hljs-keyword">import</span> path from 'node:path';</code
+><button class="copy-button">copy</button></pre>
+<h3><code>path.join([...paths])</code><span><a class="mark" href="#path_join">#</a></span></h3>
+<p>Joins all given path segments together using the platform-specific separator.</p>
+</section></div></body></html>
+"""
+
+
 def contents_page(links: int) -> str:
     items = "".join(
         f'<li><a href="page-{n}.html">Chapter {n} of the guide</a></li>' for n in range(links)
@@ -81,6 +97,33 @@ def test_a_generated_html_page_reads_as_its_main_content_with_code_as_written(tm
         assert chrome not in body
     assert "Copyright" in record.page_text  # what a prototype indexes: the whole page
     assert record.link_share < 0.2
+
+
+def test_a_page_of_another_generator_loses_its_permalinks_and_buttons_and_keeps_each_variant(
+    tmp_path,
+):
+    """Node.js' pages: a `#` permalink in every heading, a copy button in every code block and
+    one code block per module syntax; the text keeps the headings and both variants, each on
+    its own line, and none of the chrome."""
+    (tmp_path / "path.html").write_text(NODE_PAGE, encoding="utf-8")
+    body = only_record(tmp_path, "html").fields["body"]
+    assert body.startswith("## Path\n")
+    assert "### path.join([...paths])\n" in body
+    assert "const path = require('node:path');\nimport path from 'node:path';" in body
+    for chrome in ("#\n", "copy", "Toggle"):
+        assert chrome not in body
+
+
+def test_code_among_the_text_of_a_block_stays_on_its_line(tmp_path):
+    """A Sphinx grammar block writes its names as code inside each line: not variants."""
+    grammar = (
+        '<html><body><div class="body"><h1>Grammar</h1><pre>\n<strong>number</strong> ::=  '
+        "[<code>digitpart</code>] '.' <code>digitpart</code>\n<strong>sign</strong> ::=  '+'"
+        "</pre></div></body></html>"
+    )
+    (tmp_path / "grammar.html").write_text(grammar, encoding="utf-8")
+    body = only_record(tmp_path, "html").fields["body"]
+    assert "number ::=  [digitpart] '.' digitpart\nsign ::=  '+'" in body
 
 
 def test_a_contents_page_reads_as_mostly_links(tmp_path):
