@@ -16,9 +16,10 @@ from playbook.sources.records import NAVIGATION_LINK_SHARE, SourceRecord, scalar
 
 MIN_LINE_CHARS = 40  # shorter lines (headings, "Stability: 2 - Stable") repeat by nature
 MIN_LINES = 20  # a page with fewer long lines is too small to be a compilation
-MIN_REPEATED_SHARE = 0.5  # of a page's long lines found in other documents
+MIN_REPEATED_SHARE = 0.5  # of a page's long lines that come from the documents it copied
 MIN_SOURCES_COPIED = 3  # distinct documents it repeats: one page quoting another is not it
 MAX_SINGLE_SOURCE_SHARE = 0.5  # a page one other document holds most of is a copy, not a sum
+MIN_COPIED_SHARE = 0.8  # of another document's long lines that a page holds to have copied it
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,11 @@ class Compilation:
 
 
 def compilation_pages(records: Sequence[SourceRecord]) -> list[Compilation]:
-    """The records of one source that mostly repeat at least MIN_SOURCES_COPIED others, no one
-    of which holds most of it, largest share first: the all-in-one page, not each page it
-    copies (every line of those is in the all-in-one page too). Lines are compared exactly
-    after spacing is normalised, by hash: one pass over the text and the lines' holders."""
+    """The records of one source that hold nearly all of at least MIN_SOURCES_COPIED other
+    documents, which make most of their text, largest share first: the all-in-one page, not
+    each page it copies, nor a reference page whose sections other pages repeat in part (npm's
+    configuration page). Lines are compared exactly after spacing is normalised, by hash: one
+    pass over the text and the lines' holders."""
     lines_of: list[set[int]] = []
     holders: dict[int, set[int]] = defaultdict(set)
     for index, record in enumerate(records):
@@ -53,18 +55,24 @@ def compilation_pages(records: Sequence[SourceRecord]) -> list[Compilation]:
         if len(lines) < MIN_LINES or records[index].link_share >= NAVIGATION_LINK_SHARE:
             continue
         shared_with: Counter[int] = Counter()
-        repeated = 0
         for line in lines:
             if len(holders[line]) > 1:
-                repeated += 1
                 shared_with.update(holders[line])
         del shared_with[index]
-        share = repeated / len(lines)
+        # the pages it holds nearly all of: a page that shares some paragraphs with it (a
+        # command page repeating the options the configuration page defines) is not copied
+        copied = [
+            other
+            for other, count in shared_with.items()
+            if count >= MIN_COPIED_SHARE * len(lines_of[other])
+        ]
+        from_copies = sum(1 for line in lines if any(h in copied for h in holders[line]))
+        share = from_copies / len(lines)
         largest = max(shared_with.values(), default=0) / len(lines)
         if (
             share >= MIN_REPEATED_SHARE
-            and len(shared_with) >= MIN_SOURCES_COPIED
+            and len(copied) >= MIN_SOURCES_COPIED
             and largest <= MAX_SINGLE_SOURCE_SHARE
         ):
-            found.append(Compilation(records[index].path, share, len(shared_with)))
+            found.append(Compilation(records[index].path, share, len(copied)))
     return sorted(found, key=lambda page: (-page.repeated_share, page.path))

@@ -195,6 +195,21 @@ def write_api_site(folder, modules: int = 6, lines: int = 25) -> list[str]:
     (site / "all.html").write_text(f"<main><h1>Everything</h1>{every}</main>")
     # one page that quotes a whole other page is a copy of it, not an all-in-one page
     (site / "quoting.html").write_text(f"<main><h1>Quoting</h1>{sections['module0']}</main>")
+    # a reference page whose sections other pages repeat in part, beside text of their own
+    options = [
+        f"<p>The option number {n} changes how every command treats its inputs and outputs.</p>"
+        for n in range(30)
+    ]
+    (site / "options.html").write_text(f"<main><h1>Options</h1>{''.join(options)}</main>")
+    for command in range(5):
+        own = "".join(
+            f"<p>Command {command} does its own step number {n} before it reads the options.</p>"
+            for n in range(12)
+        )
+        repeated = "".join(options[command * 6 : command * 6 + 6])
+        (site / f"command{command}.html").write_text(
+            f"<main><h1>C{command}</h1>{own}{repeated}</main>"
+        )
     return names
 
 
