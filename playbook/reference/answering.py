@@ -30,13 +30,15 @@ QUOTE_CHARS = 300
 CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._:/-]*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 # Markdown markup, taken out so answers quote the words: a line's heading, quote or list
-# markers (each followed by a space), code ticks, table bars and paired asterisks around words.
+# markers (each followed by a space), a link's target (its words stay), code ticks, table bars
+# and paired asterisks around words.
 # What a page writes stays as written: underscores belong to identifiers (`__eq__`,
 # `dirs_exist_ok`), a lone asterisk to an argument list (`suppress(*exceptions)`), and a number
 # or option that opens a sentence (`-1 is returned`, `0.1 cannot be`) is part of it.
 _LINE_MARKERS = re.compile(r"^\s*(?:(?:#{1,6}|>+|[-*+]|\d{1,3}[.)])\s+)+")
 _EMPHASIS = re.compile(r"(?<![\w*(])(\*{1,3})(?=[^\s*])(.+?)(?<=[^\s*])\1(?![\w*])")
 _CODE_AND_TABLE_MARKS = re.compile(r"`+|\|+")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^()\s]*(?:\s+\"[^\"\n]*\")?\)")  # [words](target)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def sentences(text: str) -> list[str]:
     """Sentences of a document body with markdown markup stripped."""
     result = []
     for piece in _SENTENCE_END.split(text):
-        sentence = _LINE_MARKERS.sub("", piece)
+        sentence = _LINK.sub(r"\1", _LINE_MARKERS.sub("", piece))
         sentence = _EMPHASIS.sub(r"\2", _CODE_AND_TABLE_MARKS.sub("", sentence)).strip()
         if len(sentence) >= 12:
             result.append(sentence[:SENTENCE_CHARS])

@@ -115,6 +115,12 @@ def test_output_problem_accepts_grounded_cited_text_and_rejects_the_rest() -> No
             "contextlib.suppress(*exceptions) ignores",
         ),
         (
+            "Unlike [npm install](/commands/npm-install), it is meant for automated "
+            "environments. See ![the flow](img/ci.png \"CI\") for continuous integration.",
+            "Which npm command is meant for automated environments like continuous integration?",
+            "Unlike npm install, it is meant for automated environments.",
+        ),
+        (
             "## Parking\n- Permits are **renewed** every *January* at reception.",
             "When are parking permits renewed?",
             "Permits are renewed every January at reception. [DOC]",
