@@ -116,7 +116,7 @@ def test_output_problem_accepts_grounded_cited_text_and_rejects_the_rest() -> No
         ),
         (
             "Unlike [npm install](/commands/npm-install), it is meant for automated "
-            "environments. See ![the flow](img/ci.png \"CI\") for continuous integration.",
+            'environments. See ![the flow](img/ci.png "CI") for continuous integration.',
             "Which npm command is meant for automated environments like continuous integration?",
             "Unlike npm install, it is meant for automated environments.",
         ),
