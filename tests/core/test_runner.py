@@ -201,7 +201,10 @@ def _kernels_of_this_process() -> set[int]:
 
     children: set[str] = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        children.update((task / "children").read_text().split())
+        try:
+            children.update((task / "children").read_text().split())
+        except OSError:  # the thread ended after the listing (a failure seen in a full run)
+            continue
     kernels = set()
     for pid in children:
         try:
