@@ -463,6 +463,7 @@ def load(folder, users, spawn_rate, run_time, workers, host, locustfile_only) ->
         read_locust_failures,
         reference_tokens,
         run_locust,
+        tokenless_askers,
         write_locustfile,
     )
 
@@ -487,6 +488,13 @@ def load(folder, users, spawn_rate, run_time, workers, host, locustfile_only) ->
         else ""
     )
     console.print(f"Wrote {locustfile} ({len(plan.questions)} golden questions, {plan.spec})")
+    if tokenless := tokenless_askers(plan):
+        console.print(
+            f"Note: {', '.join(tokenless)} ask without a token in {engagement.users}: the "
+            "production profile of playbook serve refuses their questions (HTTP 401), its "
+            "prototype answers them; give each a token there (demo only) to load production.",
+            markup=False,
+        )
     if locustfile_only:
         master, worker = distributed_commands(
             locustfile, base, settings, stop_timeout_s=plan.timeout_s

@@ -69,6 +69,7 @@ class LocustPlan:
     answer_path: str
     status_path: str | None
     answer_setting: str  # the engagement field that names the answer path, for failure reasons
+    refused_hint: str = "check the token variables and the auth settings"  # after a 401 or 403
     auth_header: str = "Authorization"
     auth_scheme: str = "Bearer"
     auth_query_param: str | None = None
@@ -151,6 +152,7 @@ def _reference_plan(
         if engagement.users
         else UserDirectory()
     )
+    users_file = engagement.users or "the users file"
     askers = sorted({user for _, user in questions if user})
     token_env = {
         user: reference_token_variable(user)
@@ -166,6 +168,10 @@ def _reference_plan(
         answer_path="answer",
         status_path="status",
         answer_setting="the answer field of playbook serve",
+        refused_hint=(
+            f"playbook serve's production profile admits users with a token in {users_file}: "
+            "give each asking user one (field 'users.N.token', demo only) and start it again"
+        ),
         token_env=token_env,
         wait_s=engagement.load.wait_s,
         questions=questions,
@@ -186,6 +192,14 @@ def reference_tokens(engagement: Engagement, plan: LocustPlan) -> dict[str, str]
         if not os.environ.get(variable) and known is not None and known.token:
             filled[variable] = known.token
     return filled
+
+
+def tokenless_askers(plan: LocustPlan) -> list[str]:
+    """For a reference target: the users who ask without a token in the users file (what
+    `playbook serve`'s production profile refuses with a 401; its prototype answers them)."""
+    if plan.kind != "reference":
+        return []
+    return sorted({user for _, user in plan.questions if user} - set(plan.token_env))
 
 
 def missing_tokens(plan: LocustPlan, environ: Mapping[str, str] | None = None) -> list[str]:
@@ -229,6 +243,7 @@ def render_locustfile(plan: LocustPlan, name: str) -> str:
         "answer_path": _literal(plan.answer_path),
         "status_path": _literal(plan.status_path),
         "answer_setting": _literal(plan.answer_setting),
+        "refused_hint": _literal(plan.refused_hint),
         "auth_header": _literal(plan.auth_header),
         "auth_scheme": _literal(plan.auth_scheme),
         "auth_query_param": _literal(plan.auth_query_param),
@@ -514,6 +529,7 @@ REQUEST = $request
 ANSWER_PATH = $answer_path
 STATUS_PATH = $status_path
 ANSWER_SETTING = $answer_setting
+REFUSED_HINT = $refused_hint  # what to do about a 401 or 403
 AUTH_HEADER = $auth_header
 # Written before the token ('' for a bare API key).
 AUTH_SCHEME = $auth_scheme
@@ -599,7 +615,7 @@ def problem(response):
     if not code:
         return f"no reply ({type(response.error).__name__})"  # never the URL: it may hold a key
     if not 200 <= code < 300:
-        hint = ": check the token variables and the auth settings" if code in (401, 403) else ""
+        hint = f": {REFUSED_HINT}" if code in (401, 403) else ""
         return f"HTTP {code}{hint}"
     try:
         document = response.json()

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from playbook.engagement import DEMO_TEMPLATE, Engagement, create_engagement, load_engagement
+from playbook.engagement import (
+    DEMO_TEMPLATE,
+    PYTHON_DOCS_TEMPLATE,
+    Engagement,
+    create_engagement,
+    load_engagement,
+)
 from playbook.errors import PlaybookError
 from playbook.load import SUMMARY_COLUMNS
 from playbook.scaleout import (
@@ -332,3 +338,17 @@ def test_the_locustfile_finds_answers_where_the_http_adapter_finds_them(tmp_path
 
     for reply in replies:
         assert compile_path(path)(reply) == parse_field_path(path).find(reply), (path, reply)
+
+
+def test_a_reference_load_names_the_askers_without_a_token_and_the_fix_for_a_401(tmp_path):
+    """The Python docs' users file names no demo tokens: `playbook load` says before it runs
+    that production will refuse them, and the locustfile's 401 reason says what to do."""
+    create_engagement(tmp_path / "pydocs", template=PYTHON_DOCS_TEMPLATE)
+
+    result = playbook("load", "pydocs", "--locustfile-only", cwd=tmp_path)
+
+    assert result.code == 0, result.stderr
+    assert "Note: u-core, u-dev ask without a token in users.yaml" in result.stdout
+    source = (tmp_path / "pydocs" / "load" / "locustfile.py").read_text(encoding="utf-8")
+    assert "give each asking user one (field 'users.N.token'" in assigned(source, "REFUSED_HINT")
+    assert assigned(source, "TOKEN_ENV") == {}
