@@ -32,6 +32,7 @@ MIN_GOLDEN_QUESTIONS = 20
 NAMED_PROBLEMS = 25  # files named in the evidence; unreadable_table lists every one
 MOSTLY_REFUSED = 0.5  # a source whose documents the production contract mostly refuses
 NAMED_REASONS = 3
+ERROR_CHARS = 400  # of the first error shown
 
 DATA_SOURCES = Check(
     "scope.data_sources_readable",
@@ -383,5 +384,8 @@ def check_target_answers(target: Target, items: Sequence[GoldenItem]) -> CheckRe
     if empty:
         detail += f"; {len(empty)} empty"
     if errors:
-        detail += f"; first error: {errors[0][:200]}"
+        first = " ".join(errors[0].split())
+        # our own errors say what to fix in about 300 characters; a server's body may be long
+        shown = first if len(first) <= ERROR_CHARS else first[: ERROR_CHARS - 1] + "…"
+        detail += f"; first error: {shown}"
     return TARGET_ANSWERS.verdict(len(answered) == len(smoke), len(answered), detail)

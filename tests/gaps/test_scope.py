@@ -89,6 +89,10 @@ def test_the_smoke_test_passes_on_answers_and_fails_on_errors():
     down = Answer("", status="error", error="cannot reach http://127.0.0.1:9")
     result = scope.check_target_answers(ScriptedTarget(down), items)
     assert result.status == "fail" and "cannot reach" in result.detail
+    # the fix at the end of a long error is shown whole (it was cut at 200 characters)
+    fix = "names the header (or query_param) and scheme the API expects"
+    refused = Answer("", status="error", error=f"HTTP 401: {'x' * 230} {fix}")
+    assert fix in scope.check_target_answers(ScriptedTarget(refused), items).detail
 
 
 @pytest.mark.parametrize(
