@@ -81,7 +81,9 @@ MAIN = (
 )
 BOILERPLATE = (
     "script, style, noscript, template, svg, iframe, form, nav, header, footer, aside, button, "
-    "a.headerlink, div.sphinxsidebar, div.related, div.footer, .toc, #toc, .breadcrumbs"
+    "a.headerlink, div.sphinxsidebar, div.related, div.footer, .toc, #toc, .breadcrumbs, "
+    # DocBook's and gtk-doc's previous / up / next bars (Valgrind's manual, libxslt's reference)
+    'div.navheader, div.navfooter, table[summary^="Navigation"]'
 )
 # The permalink a generator puts in each heading (Sphinx and MkDocs mark theirs as headerlink,
 # dropped above; Node.js and others write a bare `#`, `¶` or `§` linking to the heading itself).

@@ -18,7 +18,7 @@ from playbook.sources.model import EXTENSIONS, DataSource, compiled
 from playbook.sources.records import DATE_FORMAT, ReadError, SourceRecord, scalar_text
 
 BINARY_FORMATS = frozenset({"pdf", "docx"})
-READER_VERSION = "5"  # bump when a reader's output changes: files parsed before are read again
+READER_VERSION = "6"  # bump when a reader's output changes: files parsed before are read again
 
 
 class ParsedFiles(Protocol):

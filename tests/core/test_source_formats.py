@@ -114,6 +114,23 @@ def test_a_page_of_another_generator_loses_its_permalinks_and_buttons_and_keeps_
         assert chrome not in body
 
 
+def test_docbook_navigation_bars_are_not_text(tmp_path):
+    """DocBook and gtk-doc pages (Valgrind's manual, libxslt's reference) open and close with a
+    previous / up / next table naming the whole manual; the text is the page's own."""
+    bar = (
+        '<table class="navigation" summary="Navigation {}"><tr><td><a href="prev.html">'
+        '<img alt="Prev"></a></td><th>libxslt Reference Manual</th></tr></table>'
+    )
+    page = (
+        f"<html><head><title>xsltInternals</title></head><body>{bar.format('header')}"
+        "<h2>xsltInternals</h2><p>Internal data structures used by the XSLT engine.</p>"
+        f'<div class="navfooter"><p>Up: the manual</p></div>{bar.format("footer")}</body></html>'
+    )
+    (tmp_path / "internals.html").write_text(page, encoding="utf-8")
+    body = only_record(tmp_path, "html").fields["body"]
+    assert body == "## xsltInternals\nInternal data structures used by the XSLT engine."
+
+
 def test_code_among_the_text_of_a_block_stays_on_its_line(tmp_path):
     """A Sphinx grammar block writes its names as code inside each line: not variants."""
     grammar = (
