@@ -179,7 +179,11 @@ def _from_mapping(result: Mapping[str, Any], total: float) -> Answer:
             text="",
             status="error",
             timings={"total": total},
-            error="the callable returned a dict without a string 'answer' (or 'text')",
+            error=(
+                "the callable returned a dict without a string 'answer' (or 'text'); its keys: "
+                f"{', '.join(map(str, list(result)[:8])) or 'none'}. Return {{'answer': text, "
+                "'sources': [document ids]}, or wrap the function in one that does"
+            ),
         )
     status = result.get("status", "ok")
     if status not in ANSWER_STATUSES:

@@ -100,7 +100,11 @@ def test_an_exception_becomes_an_error_answer_showing_the_raw_failure(module):
 
 @pytest.mark.parametrize(
     ("function", "reason"),
-    [("wrong_status", "status 'fine'"), ("wrong_type", "returned int"), ("no_text", "'answer'")],
+    [
+        ("wrong_status", "status 'fine'"),
+        ("wrong_type", "returned int"),
+        ("no_text", "without a string 'answer' (or 'text'); its keys: sources. Return {'answer'"),
+    ],
 )
 def test_a_return_value_of_the_wrong_shape_is_an_error_answer_saying_why(module, function, reason):
     answer = connect(module, function).ask("q")
