@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from playbook.engagement import (
@@ -68,7 +69,7 @@ def print_scorecard(console: Console, scorecard: Scorecard) -> None:
         f"gate >= {scorecard.min_readiness:.2f} in every area: [{style}]{scorecard.gate}[/{style}]"
     )
     for area, reason in scorecard.unmeasured_reasons.items():
-        console.print(f"  [grey50]not measured: {area}: {reason}[/grey50]")
+        console.print(f"  [grey50]not measured: {area}: {escape(reason)}[/grey50]")
 
 
 def stop_on_sigterm() -> list[int]:
@@ -105,7 +106,7 @@ def print_open_checks(console: Console, run_dir: Path, limit: int = 12) -> None:
     for check in checks[:limit]:
         style = STATUS_STYLE.get(check.status, "magenta")
         detail = check.detail if len(check.detail) <= 300 else check.detail[:299] + "…"
-        console.print(f"  [{style}]{check.status:>5}[/{style}] {check.id}: {detail}")
+        console.print(f"  [{style}]{check.status:>5}[/{style}] {check.id}: {escape(detail)}")
     if len(checks) > limit:
         console.print(f"  ... and {len(checks) - limit} more")
 
@@ -213,7 +214,7 @@ def _write_junit(console: Console, run_dir: Path, scorecard: Scorecard, path: Pa
     from playbook.junit import write_junit
 
     write_junit(run_dir, scorecard, read_run_evidence(run_dir), path)
-    console.print(f"JUnit report: {path}")
+    console.print(f"JUnit report: {escape(str(path))}")
 
 
 @cli.command()
@@ -283,7 +284,10 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel, strict_gate, ju
                 ),
             )
     except RunInterrupted as stop:
-        console.print(f"[yellow]Interrupted.[/yellow] What finished is recorded in {stop.run_dir}")
+        console.print(
+            "[yellow]Interrupted.[/yellow] What finished is recorded in "
+            + escape(str(stop.run_dir))
+        )
         if junit_path is not None:  # a CI job's timeout still gets what finished
             from playbook.runner import score_run
 
@@ -291,24 +295,25 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel, strict_gate, ju
                 card = score_run(stop.run_dir, engagement)
                 _write_junit(console, stop.run_dir, card, junit_path)
             except PlaybookError as exc:
-                console.print(f"[red]No JUnit report:[/red] {exc}")
+                console.print(f"[red]No JUnit report:[/red] {escape(str(exc))}")
         sys.exit(143 if terminated else 130)
     if result.stopped:
         console.print(
-            f"[red]Stopped after {SCOPE_NOTEBOOK}:[/red] {result.stopped}. Fix the target or its "
+            f"[red]Stopped after {SCOPE_NOTEBOOK}:[/red] {escape(result.stopped)}. Fix the target "
+            "or its "
             "settings in engagement.yaml, then run again."
         )
     print_scorecard(console, result.scorecard)
     print_open_checks(console, result.run_dir)
     if result.report:
-        console.print(f"Report: {result.report}")
+        console.print(f"Report: {escape(str(result.report))}")
     else:
-        console.print(f"[red]No report:[/red] {result.report_error}")
+        console.print(f"[red]No report:[/red] {escape(str(result.report_error))}")
     if result.failed:
         console.print(
             f"[red]{len(result.failed)} notebook(s) failed[/red]; see {result.run_dir}/notebooks/"
         )
-    console.print(f"Run folder: {result.run_dir}  ({result.seconds:.1f} s)")
+    console.print(f"Run folder: {escape(str(result.run_dir))}  ({result.seconds:.1f} s)")
     if junit_path is not None:
         _write_junit(console, result.run_dir, result.scorecard, junit_path)
     errors = sum(area.statuses.get("error", 0) for area in result.scorecard.areas)
@@ -393,7 +398,9 @@ def status(folder: Path | None) -> None:
                 "-" if value is None or value != value else f"{value:.2f}"
                 for value in (row["previous"], row["this"])
             )
-            console.print(f"  {area:<14} {before:>5} -> {now:<5} {row['what changed']}")
+            console.print(
+                f"  {area:<14} {before:>5} -> {now:<5} {escape(str(row['what changed']))}"
+            )
     console.print("Every run, newest first:")
     for _, row in history.iloc[::-1].iterrows():
         readiness = row["readiness"]
@@ -487,7 +494,9 @@ def load(folder, users, spawn_rate, run_time, workers, host, locustfile_only) ->
         if plan.kind == "reference"
         else ""
     )
-    console.print(f"Wrote {locustfile} ({len(plan.questions)} golden questions, {plan.spec})")
+    console.print(
+        f"Wrote {locustfile} ({len(plan.questions)} golden questions, {plan.spec})", markup=False
+    )
     if tokenless := tokenless_askers(plan):
         console.print(
             f"Note: {', '.join(tokenless)} ask without a token in {engagement.users}: the "
@@ -556,8 +565,8 @@ def load(folder, users, spawn_rate, run_time, workers, host, locustfile_only) ->
         table.add_row(column, *(_load_cell(column, row[column]) for row in rows))
     console.print(table)
     for reason, count in failures[:8]:
-        console.print(f"  [red]{count:>6}[/red] {reason}", highlight=False)
-    console.print(f"Statistics: {stats_path}\nRows: {summary_path}")
+        console.print(f"  [red]{count:>6}[/red] {escape(reason)}", highlight=False)
+    console.print(f"Statistics: {stats_path}\nRows: {summary_path}", markup=False)
     ok = all(row["valid"] and not row["errors"] for row in rows)
     sys.exit(0 if ok else 1)
 
@@ -763,7 +772,7 @@ def lab(folder: Path | None, port: int, no_browser: bool) -> None:
     try:
         problem = wait_for_lab(process, base, token, timeout_s=120)
         if problem is not None:
-            console.print(f"[yellow]{problem}[/yellow]")
+            console.print(f"[yellow]{escape(problem)}[/yellow]")
         else:
             folder_shown = engagement.folder.resolve()
             console.print(

@@ -12,6 +12,7 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from playbook.progress import progress_file, read_progress
@@ -110,11 +111,13 @@ class RunDisplay:
         for _ in range(4):
             table.add_column()
         for name, cells, task, elapsed in self.status_lines():
-            table.add_row(f"  [cyan]▶[/cyan] {name}", cells, task, f"[dim]{elapsed}[/dim]")
+            table.add_row(
+                f"  [cyan]▶[/cyan] {name}", escape(cells), escape(task), f"[dim]{elapsed}[/dim]"
+            )
         return table
 
     def _tick(self) -> None:
         while not self._stop.wait(PLAIN_EVERY_S):
             for name, cells, task, elapsed in self.status_lines():
                 detail = "; ".join(part for part in (cells, task) if part)
-                self.console.print(f"    {name}: {detail} ({elapsed})")
+                self.console.print(f"    {name}: {detail} ({elapsed})", markup=False)

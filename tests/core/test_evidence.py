@@ -75,3 +75,30 @@ def test_rewriting_evidence_leaves_no_temporary_files(tmp_path):
         write_evidence(tmp_path, "03_failure_handling", "failure", "t", [a_check(status)])
     assert [p.name for p in (tmp_path / "evidence").iterdir()] == ["03_failure_handling.json"]
     assert [e.checks[0].status for e in read_run_evidence(tmp_path)] == ["pass"]
+
+
+def test_the_end_of_run_summary_prints_details_as_written_even_with_brackets(tmp_path):
+    """A check's detail is the target's and the user's text: `[/usr/share]` once stopped the
+    run's summary with a markup error, and `[document ids]` vanished from it."""
+    import io
+
+    from rich.console import Console
+
+    from playbook.cli import print_open_checks
+    from playbook.evidence import CheckResult, write_evidence
+
+    details = [
+        "0 of 3 answered; first error: return {'answer': text, 'sources': [document ids]}",
+        "no source files in [/usr/share/doc] (expected [bold] files)",
+    ]
+    checks = [
+        CheckResult(area="scope", id=f"scope.c{n}", title="t", status="fail", detail=detail)
+        for n, detail in enumerate(details)
+    ]
+    write_evidence(tmp_path, "00_engagement", "scope", "reference:production", checks)
+    output = io.StringIO()
+
+    print_open_checks(Console(file=output, width=300), tmp_path)
+
+    printed = output.getvalue()
+    assert all(detail in printed for detail in details), printed
