@@ -605,7 +605,8 @@ def compare(folders: tuple[Path, ...], show_all: bool) -> None:
         table.add_column(team)
     for field, row in shown.iterrows():
         style = "bold yellow" if row["differs"] else None
-        table.add_row(str(field), *(str(row[team]) for team in teams), style=style)
+        # the teams' own words: a "[TBD]" stays, a "[/draft]" cannot break the table
+        table.add_row(escape(str(field)), *(escape(str(row[team])) for team in teams), style=style)
     console = Console(soft_wrap=True)
     console.print(table)
     agreed = len(frame) - int(frame["differs"].sum())
