@@ -267,7 +267,7 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel, strict_gate, ju
     engagement = engagement.with_overrides(target__spec=target_spec, depth=depth)
     only_list = [part for part in (only or "").split(",") if part.strip()] or None
     console.print(
-        f"Running [bold]{engagement.name}[/bold] against {engagement.target.spec} "
+        f"Running [bold]{engagement.name}[/bold] against {escape(engagement.target.spec)} "
         f"at depth {engagement.depth}"
     )
     terminated = stop_on_sigterm()
@@ -311,7 +311,8 @@ def run(folder, target_spec, depth, only, jobs, timeout, kernel, strict_gate, ju
         console.print(f"[red]No report:[/red] {escape(str(result.report_error))}")
     if result.failed:
         console.print(
-            f"[red]{len(result.failed)} notebook(s) failed[/red]; see {result.run_dir}/notebooks/"
+            f"[red]{len(result.failed)} notebook(s) failed[/red]; see "
+            f"{escape(str(result.run_dir))}/notebooks/"
         )
     console.print(f"Run folder: {escape(str(result.run_dir))}  ({result.seconds:.1f} s)")
     if junit_path is not None:
@@ -408,7 +409,8 @@ def status(folder: Path | None) -> None:
         problem = f"  ({row['problem']})" if row.get("problem") else ""
         console.print(
             f"  {row['run']}  {str(row['target'] or '?'):<22} readiness {shown}  "
-            f"gate {row['gate'] or 'unfinished':<10}{problem}"
+            f"gate {row['gate'] or 'unfinished':<10}{problem}",
+            markup=False,
         )
 
 
@@ -532,7 +534,8 @@ def load(folder, users, spawn_rate, run_time, workers, host, locustfile_only) ->
     shown = f"{settings.workers} worker(s)" if settings.workers else "one process"
     console.print(
         f"Locust: {settings.users} users, {settings.spawn_rate:g}/s, {settings.run_time_s:g} s, "
-        f"{shown}, against {base}"
+        f"{shown}, against {base}",
+        markup=False,
     )
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="playbook-locust-") as scratch:
