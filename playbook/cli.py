@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import threading
@@ -146,13 +147,16 @@ def new(folder: Path, force: bool, template: str | None, demo: bool, team: str |
         create_engagement(folder, force=force, template=ENGAGEMENT_TEMPLATES[source])
         click.echo(
             f"Created team {team}'s engagement in {folder}/ — compare the teams with: "
-            f"playbook compare {folder.parent}"
+            f"playbook compare {shlex.quote(str(folder.parent))}"
         )
         return
     template = "demo" if demo else template or "client"
     create_engagement(folder, force=force, template=ENGAGEMENT_TEMPLATES[template])
     if template == "demo":
-        click.echo(f"Created the demo engagement in {folder}/ — run it: playbook run {folder}")
+        click.echo(
+            f"Created the demo engagement in {folder}/ — run it: "
+            f"playbook run {shlex.quote(str(folder))}"
+        )
         return
     if template == "python-docs":
         corpus = load_engagement(folder).resolved_sources()[0].path
@@ -165,13 +169,14 @@ def new(folder: Path, force: bool, template: str | None, demo: bool, team: str |
             )
         )
         click.echo(
-            f"Created the Python docs engagement in {folder}/.{missing} Then: playbook run {folder}"
+            f"Created the Python docs engagement in {folder}/.{missing} Then: playbook run "
+            f"{shlex.quote(str(folder))}"
         )
         return
     click.echo(
         f"Created {folder}/ for a new client. Replace the REPLACE lines of engagement.yaml, "
         f"users.yaml and golden.jsonl (templates/formats.md explains every field), decide in "
-        f"decisions.yaml or notebook 01, then: playbook run {folder}"
+        f"decisions.yaml or notebook 01, then: playbook run {shlex.quote(str(folder))}"
     )
 
 
@@ -336,7 +341,9 @@ def _run_folder(location: Path | None, console: Console) -> Path:
         return location
     runs = _runs(location)
     if not runs:
-        raise PlaybookError(f"{location}: no runs yet (start one with `playbook run {location}`)")
+        raise PlaybookError(
+            f"{location}: no runs yet (start one with `playbook run {shlex.quote(str(location))}`)"
+        )
     return runs[-1]
 
 
@@ -387,7 +394,9 @@ def status(folder: Path | None) -> None:
     engagement = load_engagement(folder)
     runs = _runs(folder)
     if not runs:
-        raise PlaybookError(f"{folder}: no runs yet (start one with `playbook run {folder}`)")
+        raise PlaybookError(
+            f"{folder}: no runs yet (start one with `playbook run {shlex.quote(str(folder))}`)"
+        )
     print_scorecard(console, score_run(runs[-1], engagement))
     console.print(f"Latest run: {runs[-1].name}")
     history = run_history(folder)

@@ -119,3 +119,19 @@ def test_a_misspelt_switch_given_to_the_reference_target_stops_it_once(tmp_path)
 
     with pytest.raises(PlaybookError, match="unknown hardening switch 'timeoutz'"):
         ReferenceTarget(load_engagement(DEMO_TEMPLATE), "production", tmp_path, {"timeoutz": False})
+
+
+@pytest.mark.parametrize("template", ["--demo", "--template=client"])
+def test_the_command_playbook_new_suggests_runs_as_pasted_for_a_folder_with_spaces(
+    tmp_path, template
+):
+    """`playbook new "my demo [x]"` suggests a command a shell runs as it is printed."""
+    import shlex
+
+    from tests.e2e.conftest import playbook
+
+    created = playbook("new", "my demo [x]", template, cwd=tmp_path)
+
+    assert created.code == 0, created.stderr
+    command = created.stdout.rsplit("playbook run ", 1)[1].strip()
+    assert shlex.split(command) == ["my demo [x]"]
