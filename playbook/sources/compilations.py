@@ -27,8 +27,8 @@ class Compilation:
     """A document whose text is mostly other documents' text."""
 
     path: str  # the record's file
-    repeated_share: float  # of its long lines that other documents hold
-    documents_copied: int  # distinct documents holding those lines
+    repeated_share: float  # of its long lines that the documents it copied hold
+    documents_copied: int  # documents it holds nearly all of
 
 
 def compilation_pages(records: Sequence[SourceRecord]) -> list[Compilation]:
@@ -61,12 +61,12 @@ def compilation_pages(records: Sequence[SourceRecord]) -> list[Compilation]:
         del shared_with[index]
         # the pages it holds nearly all of: a page that shares some paragraphs with it (a
         # command page repeating the options the configuration page defines) is not copied
-        copied = [
+        copied = {
             other
             for other, count in shared_with.items()
             if count >= MIN_COPIED_SHARE * len(lines_of[other])
-        ]
-        from_copies = sum(1 for line in lines if any(h in copied for h in holders[line]))
+        }
+        from_copies = sum(1 for line in lines if not copied.isdisjoint(holders[line]))
         share = from_copies / len(lines)
         largest = max(shared_with.values(), default=0) / len(lines)
         if (
