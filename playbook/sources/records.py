@@ -106,8 +106,9 @@ class ReadError:
 
 def nested_records(record: SourceRecord) -> tuple[str, int] | None:
     """A JSON object that holds a list of objects under one key (`{"documents": [...]}`): the
-    key and how many, when it reads as one document but probably holds many."""
-    if record.shape != "json object":
+    key and how many, when it reads as one document but probably holds many. An object with a
+    body of its own is a document whatever lists it holds (a package.json and its contributors)."""
+    if record.shape != "json object" or scalar_text(record.fields.get("body")):
         return None
     lists = [
         (key, len(value))

@@ -86,6 +86,9 @@ def test_a_json_object_wrapping_many_records_is_named_in_notebook_00_with_the_fi
     (tmp_path / "kb").mkdir()
     (tmp_path / "kb" / "export.json").write_text(json.dumps({"documents": THEIRS}))
     (tmp_path / "kb" / "broken.json").write_text('{"doc_id": "KB-9",')
+    # a document in its own right that lists people is not a wrapper (npm's package.json)
+    package = {**THEIRS[0], "doc_id": "KB-7", "contributors": [{"name": "a"}, {"name": "b"}]}
+    (tmp_path / "kb" / "package.json").write_text(json.dumps(package))
     engagement = {
         "name": "wrapped",
         "data_sources": [{"name": "kb", "path": "kb", "format": "json", "fields": MAPPING}],
@@ -99,8 +102,9 @@ def test_a_json_object_wrapping_many_records_is_named_in_notebook_00_with_the_fi
     )
     assert "set records: documents" in check.detail
     assert "broken.json: malformed json" in check.detail
+    assert "package.json" not in check.detail
     table = scope.data_sources_table(readings)
-    assert table.loc["kb", "documents"] == 1 and table.loc["kb", "unreadable"] == 1
+    assert table.loc["kb", "documents"] == 2 and table.loc["kb", "unreadable"] == 1
 
 
 def test_a_bad_field_path_is_refused_when_the_engagement_loads_naming_the_field(tmp_path):
