@@ -103,11 +103,13 @@ class SourceReading:
 
     @property
     def unread(self) -> list[tuple[str, str]]:
-        """(file, why) of every file that gives the later notebooks less than it holds."""
-        found = [(Path(error.path).name, error.reason) for error in self.unreadable]
+        """(file, why) of every file that gives the later notebooks less than it holds, each
+        file as the source knows it (two `index.json` in different folders are two files)."""
+        root = _root(self.source)
+        found = [(_shown(Path(error.path), root), error.reason) for error in self.unreadable]
         found += [
             (
-                Path(file).name,
+                _shown(Path(file), root),
                 f"reads as one document but holds {count} objects under '{key}' "
                 f"(set records: {key} on this source)",
             )
@@ -139,7 +141,7 @@ def read_declared_sources(
             folder = Path(source.path)
             files = source_files(folder, source.format, source.exclude) if folder.exists() else []
             records, errors = read_sources([source], parsed=parsed) if folder.exists() else ([], [])
-            root = folder if folder.is_dir() else folder.parent
+            root = _root(source)
             for record in records:
                 declared[record.declared_id].add(_shown(Path(record.path), root))
             read.append((source, records, errors, len(files)))
@@ -152,9 +154,8 @@ def read_declared_sources(
             for record in records
             if len(declared[record.declared_id]) > 1
         }
-        root = Path(source.path) if Path(source.path).is_dir() else Path(source.path).parent
         compilations = tuple(
-            (_shown(Path(page.path), root), page) for page in compilation_pages(records)
+            (_shown(Path(page.path), _root(source)), page) for page in compilation_pages(records)
         )
         # each source alone: an id shared with another source is a collision, reported above
         _, failures = contract_failures(records, known_groups) if records else (None, {})
@@ -174,6 +175,12 @@ def read_declared_sources(
             )
         )
     return readings
+
+
+def _root(source: DataSource) -> Path:
+    """The folder a source's files are named from: its own, or a single file's."""
+    folder = Path(source.path)
+    return folder if folder.is_dir() else folder.parent
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -227,13 +234,9 @@ def data_sources_table(readings: Sequence[SourceReading]) -> pd.DataFrame:
 def unreadable_table(readings: Sequence[SourceReading]) -> pd.DataFrame:
     """Every file that reads to less than it holds, with the reason: what to fix at the source."""
     rows = [
-        {
-            "source": reading.source.name,
-            "file": problem.split(": ", 1)[0],
-            "why": problem.split(": ", 1)[1],
-        }
+        {"source": reading.source.name, "file": file, "why": why}
         for reading in readings
-        for problem in reading.problems
+        for file, why in reading.unread
     ]
     return pd.DataFrame(rows, columns=["source", "file", "why"])
 

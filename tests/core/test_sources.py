@@ -119,3 +119,19 @@ def test_a_bad_field_path_is_refused_when_the_engagement_loads_naming_the_field(
     (tmp_path / "engagement.yaml").write_text(yaml.safe_dump(engagement))
     with pytest.raises(PlaybookError, match=r"fields\.summary"):
         load_engagement(tmp_path)
+
+
+def test_files_that_share_a_name_are_named_by_their_place_in_the_source(tmp_path):
+    """Two broken `index.json` in different folders are two problems, each with its folder."""
+    for folder in ("a", "b"):
+        (tmp_path / "kb" / folder).mkdir(parents=True)
+        (tmp_path / "kb" / folder / "index.json").write_text('["not", "records"]')
+    (tmp_path / "kb" / "ok.json").write_text(json.dumps(THEIRS[0]))
+    engagement = {
+        "name": "shared-names",
+        "data_sources": [{"name": "kb", "path": "kb", "format": "json", "fields": MAPPING}],
+    }
+    (tmp_path / "engagement.yaml").write_text(yaml.safe_dump(engagement))
+    readings = scope.read_declared_sources(load_engagement(tmp_path))
+    assert sorted(scope.unreadable_table(readings)["file"]) == ["a/index.json", "b/index.json"]
+    assert "kb/a/index.json: malformed json" in scope.check_data_sources(readings).detail
