@@ -387,6 +387,11 @@ class Store:
         """How many documents are served now."""
         return self._connection().execute("SELECT count(*) FROM documents").fetchone()[0]
 
+    def text_size(self) -> int:
+        """Characters of the served documents' bodies."""
+        row = self._connection().execute("SELECT total(length(body)) FROM documents").fetchone()
+        return int(row[0])
+
     def document_ids(self) -> list[str]:
         """Ids of the documents served now, sorted."""
         rows = self._connection().execute("SELECT doc_id FROM documents ORDER BY doc_id")

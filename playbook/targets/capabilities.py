@@ -344,6 +344,10 @@ class CorpusScaling(Protocol):
         """A target over about `documents` documents in all; the caller closes it."""
         ...
 
+    def text_size(self, target: Target) -> int | None:
+        """Characters of document text a target `open` made serves (None: unknown)."""
+        ...
+
 
 class Serving(Protocol):
     """An in-process system served over HTTP from its own process."""

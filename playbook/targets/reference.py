@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from playbook.faults import STAGE_ONLY, Fault, FaultPlan
 from playbook.sources import DataSource, location_file
 from playbook.sources.parsed_files import run_cache_beside
-from playbook.targets.base import Answer
+from playbook.targets.base import Answer, Target
 from playbook.targets.capabilities import (
     AccessAdmin,
     Contrast,
@@ -569,6 +569,12 @@ class ReferenceScaling:
             switches,
             **base.derived_options(),
         )
+
+    def text_size(self, target: Target) -> int | None:
+        """What a scan reads per question: the served documents' text, in characters."""
+        if not isinstance(target, ReferenceTarget):
+            return None
+        return target.system.store.text_size()
 
 
 class ReferenceServing:

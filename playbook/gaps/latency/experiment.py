@@ -260,6 +260,7 @@ class ScalingPoint:
     documents: int
     latencies: tuple[float, ...]  # seconds, questions asked one at a time
     ingest_s: float
+    characters: int | None = None  # of document text served, where the target says
 
     def ms(self, q: float) -> float | None:
         return percentile(self.latencies, q) * 1000.0 if self.latencies else None
@@ -279,12 +280,12 @@ class Scaling:
 class ScalingBuilds:
     """Each corpus size of each profile built and ingested, ready to be asked one at a time."""
 
-    built: list[tuple[str, int, Target, float]] = field(default_factory=list)
+    built: list[tuple[str, int, Target, float, int | None]] = field(default_factory=list)
     missing: str | None = None
     own: str | None = None
 
     def close(self) -> None:
-        for _, _, scaled, _ in self.built:
+        for _, _, scaled, _, _ in self.built:
             scaled.close()
         self.built.clear()
 
@@ -304,9 +305,10 @@ def build_scaling(
             for size in settings.corpus_sizes:
                 started = time.perf_counter()
                 scaled = scaling.open(size, spec, workdir)
-                builds.built.append((spec, size, scaled, 0.0))
+                builds.built.append((spec, size, scaled, 0.0, None))
                 scaled.ask(first.question, first.user)
-                builds.built[-1] = (spec, size, scaled, time.perf_counter() - started)
+                ingest_s = time.perf_counter() - started
+                builds.built[-1] = (spec, size, scaled, ingest_s, scaling.text_size(scaled))
     except BaseException:
         builds.close()
         raise
@@ -320,9 +322,9 @@ def measure_scaling(
     asked = list(requests[: settings.scaling_questions])
     points = []
     try:
-        for spec, size, scaled, ingest_s in builds.built:
+        for spec, size, scaled, ingest_s, characters in builds.built:
             run = run_closed_loop(scaled, asked, len(asked))
-            points.append(ScalingPoint(spec, size, tuple(run.latencies), ingest_s))
+            points.append(ScalingPoint(spec, size, tuple(run.latencies), ingest_s, characters))
     finally:
         builds.close()
     if builds.missing is not None:

@@ -129,6 +129,39 @@ def test_corpus_scaling_passes_an_index_and_fails_a_scan():
     assert latency.check_corpus_scaling(missing, "http://x", BUDGET).status == "skip"
 
 
+def test_corpus_scaling_is_judged_by_the_text_a_scan_reads_not_by_the_document_count():
+    """Ten times the documents beside a corpus of long pages is 1.4x the text (the Python
+    docs): a scan grew 1.3x there and passed. Growth is held to the text's ratio, and a
+    ratio too small to tell a scan from an index is not a verdict."""
+
+    def point(spec: str, documents: int, seconds: float, characters: int) -> ScalingPoint:
+        return ScalingPoint(spec, documents, (seconds,) * 8, 0.1, characters)
+
+    long_pages = Scaling(
+        (
+            point("reference:prototype", 1_000, 0.46, 9_400_000),
+            point("reference:prototype", 10_000, 0.62, 13_100_000),
+        )
+    )
+    unclear = latency.check_corpus_scaling(long_pages, "reference:prototype", BUDGET)
+    assert unclear.status == "error"
+    assert "differ by only 1.4x in the text" in unclear.detail
+    assert "1,000 documents (9.4 million characters)" in unclear.detail
+
+    some_growth = Scaling(  # Node.js' docs: 2.2x the text, a scan 1.9x slower
+        (
+            point("reference:prototype", 1_000, 0.165, 3_600_000),
+            point("reference:prototype", 10_000, 0.320, 7_900_000),
+            point("reference:production", 1_000, 0.005, 3_600_000),
+            point("reference:production", 10_000, 0.006, 7_900_000),
+        )
+    )
+    scan = latency.check_corpus_scaling(some_growth, "reference:prototype", BUDGET)
+    assert scan.status == "fail" and "for 2.2x the text" in scan.detail
+    index = latency.check_corpus_scaling(some_growth, "reference:production", BUDGET)
+    assert index.status == "pass"
+
+
 def test_repeats_answered_from_a_cache_pass_and_repeats_at_full_cost_fail():
     cached = RepeatMix(tuple(RepeatAsk("q", "u", 0.05, 0.001) for _ in range(6)), "log")
     uncached = RepeatMix(tuple(RepeatAsk("q", "u", 0.05, 0.049) for _ in range(6)), "log")

@@ -65,6 +65,8 @@ def test_without_the_index_latency_grows_with_the_corpus(demo, tmp_path):
         finally:
             system.close()
         verdicts[name] = latency.check_corpus_scaling(scaling, system.spec, budget).status
+        small, large = scaling.of(scaling.own)
+        assert 0 < small.characters < large.characters  # what each size's scan reads
     assert verdicts == {"index": "pass", "scan": "fail"}
 
 
