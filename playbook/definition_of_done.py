@@ -35,7 +35,7 @@ from pydantic import (
 from playbook.atomic import backup_path, write_text_keeping_backup
 from playbook.decisions.files import is_bundled, parse_yaml
 from playbook.engagement import Engagement
-from playbook.errors import PlaybookError, field_path, plain_message
+from playbook.errors import PlaybookError, field_path, one_line, plain_message
 from playbook.evidence import CheckResult, Evidence
 from playbook.safe_files import FileProblem, read_config
 from playbook.scorecard import Gate, Scorecard
@@ -429,11 +429,6 @@ class DoneVerdict:
         }
 
 
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
-
-
 def observed_text(check: CheckResult) -> str:
     """What a check observed, with its unit, as a reader scans it ("" when nothing was)."""
     value = check.observed
@@ -453,11 +448,12 @@ def standing(check_id: str, found: CheckResult | None, least: RequiredStatus) ->
             check_id, "missing", False, f"not measured: {check_id} has no evidence in this run"
         )
     status = found.status
+    detail = one_line(found.detail, _DETAIL_CHARS)
     if status == "skip":
-        why = f"not measured: {check_id} was skipped ({_short(found.detail) or 'no reason given'})"
+        why = f"not measured: {check_id} was skipped ({detail or 'no reason given'})"
         return CheckStanding(check_id, status, False, why)
     if status == "error":
-        why = f"not measured: {check_id} could not run ({_short(found.detail) or 'no detail'})"
+        why = f"not measured: {check_id} could not run ({detail or 'no detail'})"
         return CheckStanding(check_id, status, False, why)
     seen = observed_text(found)
     against = ", ".join(

@@ -58,3 +58,10 @@ def plain_message(
     ):
         message += f" (got {value!r})"
     return message
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line, spacing collapsed, cut to `limit` characters with an ellipsis: a
+    reason quoted inside a check's detail or a table cell."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

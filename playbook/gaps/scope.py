@@ -11,7 +11,7 @@ import pandas as pd
 
 from playbook.checks import AreaChecks, Check
 from playbook.engagement import Engagement
-from playbook.errors import PlaybookError
+from playbook.errors import PlaybookError, one_line
 from playbook.evidence import CheckResult
 from playbook.gaps.failure.classify import is_refusal
 from playbook.golden import GoldenItem, engagement_golden
@@ -154,8 +154,9 @@ def read_declared_sources(
             for record in records
             if len(declared[record.declared_id]) > 1
         }
+        root = _root(source)
         compilations = tuple(
-            (_shown(Path(page.path), _root(source)), page) for page in compilation_pages(records)
+            (_shown(Path(page.path), root), page) for page in compilation_pages(records)
         )
         # each source alone: an id shared with another source is a collision, reported above
         _, failures = contract_failures(records, known_groups) if records else (None, {})
@@ -387,8 +388,6 @@ def check_target_answers(target: Target, items: Sequence[GoldenItem]) -> CheckRe
     if empty:
         detail += f"; {len(empty)} empty"
     if errors:
-        first = " ".join(errors[0].split())
         # our own errors say what to fix in about 300 characters; a server's body may be long
-        shown = first if len(first) <= ERROR_CHARS else first[: ERROR_CHARS - 1] + "…"
-        detail += f"; first error: {shown}"
+        detail += f"; first error: {one_line(errors[0], ERROR_CHARS)}"
     return TARGET_ANSWERS.verdict(len(answered) == len(smoke), len(answered), detail)

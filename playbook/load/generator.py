@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from playbook.errors import one_line
 from playbook.load.results import MAX_LAG_S, LoadRun, Sample
 from playbook.targets.base import Answer
 from playbook.targets.capabilities import AsyncAnswers, capability
@@ -173,11 +174,11 @@ async def _drive(
 
 
 def _problem(answer: Answer) -> str:
-    """A failed answer's text, shortened, as the reason it failed ("" for any other answer)."""
+    """Why a failed answer failed, shortened: its reason, else its text, as notebook 00's smoke
+    test reads it ("" for any other answer)."""
     if answer.status != "error":
         return ""
-    text = " ".join(str(answer.text).split())
-    return text if len(text) <= PROBLEM_CHARS else text[: PROBLEM_CHARS - 1] + "…"
+    return one_line(str(answer.error or answer.text), PROBLEM_CHARS)
 
 
 def run_closed_loop(target: object, requests: Sequence[Request], count: int) -> LoadRun:

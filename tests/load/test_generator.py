@@ -96,6 +96,22 @@ def test_errors_and_unanswered_requests_count_against_the_run():
         Stalling(stall_at=1, stall_s=1.0), [Request("q")], 10, 0.2, 2, "fixed", timeout_s=0.3
     )
     assert hung.errors >= 1
+    assert hung.first_problem == "no answer within 0.3 s"
+
+
+def test_a_failed_request_keeps_its_reason_before_its_text():
+    """The reason a target gives (an HTTP target's 'HTTP 401: ...', a Python callable's wrong
+    return) names the failure; the text a user saw stands in when there is none."""
+
+    class Refusing(Stalling):
+        def ask(self, question, user=None):
+            if question == "reason":
+                return Answer('{"error":"unauthorised"}', status="error", error="HTTP 401: why")
+            return Answer("  boom\n  again ", status="error")
+
+    run = run_closed_loop(Refusing(), [Request("reason"), Request("text")], 2)
+    assert [sample.problem for sample in run.samples] == ["HTTP 401: why", "boom again"]
+    assert run.first_problem == "HTTP 401: why"
 
 
 def test_capacity_is_the_highest_rate_that_held_the_budget():
