@@ -119,6 +119,22 @@ class UserDirectory:
         descriptions = {str(name): str(text or "") for name, text in groups.items()}
         return cls(groups=MappingProxyType(descriptions), users=tuple(users))
 
+    def to_mapping(self) -> dict[str, object]:
+        """The directory as users.yaml writes it (what `from_mapping` reads)."""
+        return {
+            "groups": dict(self.groups),
+            "users": [
+                {
+                    "id": user.id,
+                    "name": user.name,
+                    "role": user.role,
+                    "groups": list(user.groups),
+                    "token": user.token,
+                }
+                for user in self.users
+            ],
+        }
+
     def get(self, user_id: str | None) -> User | None:
         """The user with this id, or None for an unknown or missing id."""
         for user in self.users:

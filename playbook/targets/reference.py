@@ -626,7 +626,7 @@ class ReferenceServing:
             # for this server's life. The file it is read from is removed once it has started.
             users = _with_session_tokens(users)
             minted_users_file = folder / "users.yaml"
-            _write_private(minted_users_file, yaml.safe_dump(_users_mapping(users)))
+            _write_private(minted_users_file, yaml.safe_dump(users.to_mapping()))
             served["users"] = str(minted_users_file)
         write_text_atomic(folder / "engagement.yaml", yaml.safe_dump(served, sort_keys=False))
         probe = listen("127.0.0.1", 0)
@@ -694,23 +694,6 @@ def _with_session_tokens(users: UserDirectory) -> UserDirectory:
             for user in users.users
         ),
     )
-
-
-def _users_mapping(users: UserDirectory) -> dict[str, object]:
-    """A users file's content for `users`."""
-    return {
-        "groups": dict(users.groups),
-        "users": [
-            {
-                "id": user.id,
-                "name": user.name,
-                "role": user.role,
-                "groups": list(user.groups),
-                "token": user.token,
-            }
-            for user in users.users
-        ],
-    }
 
 
 def _write_private(path: Path, text: str) -> None:

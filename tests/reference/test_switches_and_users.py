@@ -45,6 +45,11 @@ def test_users_load_with_groups_and_tokens(world: Path) -> None:
     assert users.by_token("tok-nobody") is None and users.get("u-nobody") is None
 
 
+def test_a_directory_written_as_a_users_file_reads_back_the_same(world: Path) -> None:
+    users = UserDirectory.load(world / "users.yaml")
+    assert UserDirectory.from_mapping(users.to_mapping()) == users
+
+
 def test_a_user_with_an_unknown_group_is_an_error_naming_file_and_field(tmp_path: Path) -> None:
     path = tmp_path / "users.yaml"
     path.write_text("groups: {hr: people}\nusers:\n  - {id: u-a, groups: [hr, legal]}\n")
